@@ -1,0 +1,8 @@
+// Every migration, in order. A new one is appended here in the same commit as its entity change;
+// a test fails when the entities and the migrated schema differ.
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261123000000_initial } from './Migration20261123000000_initial.js';
+
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
+];

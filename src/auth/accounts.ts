@@ -1,0 +1,138 @@
+// Sign-up and login. Both answer without telling a stranger which accounts exist: one reason for
+// unknown user and wrong password, and the same argon2 work on both paths.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { type Role, User } from '../db/entities/index.js';
+import { AuthEventType, recordAuthEvent } from './audit.js';
+import { AuthError, AuthFailure } from './auth-error.js';
+import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
+import type { RequestMeta } from './request-meta.js';
+import type { IssuedTokens, SessionService } from './sessions.js';
+import { toUserView, type UserView } from './user-view.js';
+
+const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+const EMAIL_MAX_LENGTH = 254;
+const emailSchema = z.email();
+
+export interface SignupInput {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export interface LoginInput {
+  usernameOrEmail: string;
+  password: string;
+}
+
+export function normalizeUsername(raw: string): { username: string; key: string } {
+  if (!USERNAME_PATTERN.test(raw)) {
+    throw new AuthError(AuthFailure.INVALID_USERNAME, 'Username must be 3 to 32 letters, digits, dots, dashes or underscores', 'username');
+  }
+  return { username: raw, key: raw.toLowerCase() };
+}
+
+export function normalizeEmail(raw: string): { email: string; key: string } {
+  const email = raw.trim();
+  if (email.length > EMAIL_MAX_LENGTH || !emailSchema.safeParse(email).success) {
+    throw new AuthError(AuthFailure.INVALID_EMAIL, 'Email address is not valid', 'email');
+  }
+  return { email, key: email.toLowerCase() };
+}
+
+function accountExists(field: 'username' | 'email'): AuthError {
+  return new AuthError(AuthFailure.ACCOUNT_EXISTS, `An account with this ${field} already exists`, field);
+}
+
+function invalidCredentials(): AuthError {
+  return new AuthError(AuthFailure.INVALID_CREDENTIALS, 'Invalid username, email or password');
+}
+
+export class AccountService {
+  constructor(
+    private readonly passwords: PasswordHasher,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async signup(em: EntityManager, input: SignupInput, meta: RequestMeta): Promise<IssuedTokens> {
+    const { username, key: usernameKey } = normalizeUsername(input.username);
+    const { email, key: emailKey } = normalizeEmail(input.email);
+    const password = checkPasswordPolicy(input.password);
+    // A courtesy check for a precise message; the unique constraints are what guarantee it.
+    const existing = await em.findOne(User, { $or: [{ usernameKey }, { emailKey }] }, { fields: ['usernameKey'] });
+    if (existing) throw accountExists(existing.usernameKey === usernameKey ? 'username' : 'email');
+    const passwordHash = await this.passwords.hash(password);
+    try {
+      return await em.transactional(async (tx) => {
+        const user = tx.create(User, { username, usernameKey, email, emailKey, passwordHash });
+        tx.persist(user);
+        const tokens = this.sessions.open(tx, user, meta);
+        recordAuthEvent(tx, { type: AuthEventType.SIGNUP, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
+        return tokens;
+      });
+    } catch (error) {
+      throw this.translateUniqueViolation(error);
+    }
+  }
+
+  /** Two simultaneous sign-ups race past the courtesy check; the constraint decides. */
+  private translateUniqueViolation(error: unknown): unknown {
+    if (error instanceof UniqueConstraintViolationException) {
+      return accountExists(String(error.message).includes('users_email_key_unique') ? 'email' : 'username');
+    }
+    return error;
+  }
+
+  /** For operators (npm run user:create): an account with chosen roles, no session. */
+  async createUser(em: EntityManager, input: SignupInput & { roles: Role[] }): Promise<UserView> {
+    const { username, key: usernameKey } = normalizeUsername(input.username);
+    const { email, key: emailKey } = normalizeEmail(input.email);
+    const passwordHash = await this.passwords.hash(checkPasswordPolicy(input.password));
+    const user = em.create(User, { username, usernameKey, email, emailKey, passwordHash, roles: input.roles });
+    try {
+      await em.persist(user).flush();
+    } catch (error) {
+      throw this.translateUniqueViolation(error);
+    }
+    return toUserView(user);
+  }
+
+  async login(em: EntityManager, input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
+    const identifier = input.usernameOrEmail.trim().toLowerCase();
+    const user = identifier.length > EMAIL_MAX_LENGTH
+      ? null
+      : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
+    if (!user) {
+      await this.passwords.verifyDummy(input.password);
+      await this.recordFailure(em, null, meta);
+      throw invalidCredentials();
+    }
+    const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, input.password);
+    if (!valid) {
+      await this.recordFailure(em, user.id, meta);
+      throw invalidCredentials();
+    }
+    if (!user.isActive) {
+      await this.recordFailure(em, user.id, meta);
+      throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
+    }
+    // Hashes made under older parameters are upgraded while the plain password is at hand. The
+    // policy is not re-applied: a password set under an older policy must not lock its owner out.
+    const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
+    return em.transactional(async (tx) => {
+      const current = tx.merge(user);
+      if (newHash) current.passwordHash = newHash;
+      const tokens = this.sessions.open(tx, current, meta);
+      recordAuthEvent(tx, { type: AuthEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
+      return tokens;
+    });
+  }
+
+  private async recordFailure(em: EntityManager, userId: string | null, meta: RequestMeta): Promise<void> {
+    const fork = em.fork();
+    recordAuthEvent(fork, { type: AuthEventType.LOGIN_FAILED, userId, ip: meta.ip });
+    await fork.flush();
+  }
+}
+

@@ -1,0 +1,42 @@
+/**
+ * Why an authentication or account operation was refused. These names are the public
+ * `extensions.reason` values: clients branch on them, so they never change meaning.
+ */
+export enum AuthFailure {
+  TOKEN_MISSING = 'TOKEN_MISSING',
+  TOKEN_INVALID = 'TOKEN_INVALID',
+  TOKEN_EXPIRED = 'TOKEN_EXPIRED',
+  /** The token's session was revoked or is gone, or its user was disabled or deleted. */
+  TOKEN_REVOKED = 'TOKEN_REVOKED',
+  SESSION_EXPIRED = 'SESSION_EXPIRED',
+  REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
+  FRESH_TOKEN_REQUIRED = 'FRESH_TOKEN_REQUIRED',
+  /** One reason for unknown user and wrong password: no account enumeration. */
+  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
+  ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
+  INVALID_EMAIL = 'INVALID_EMAIL',
+  INVALID_USERNAME = 'INVALID_USERNAME',
+  WEAK_PASSWORD = 'WEAK_PASSWORD',
+  ACCOUNT_EXISTS = 'ACCOUNT_EXISTS',
+}
+
+/** Failures that are the client's input, not its identity. */
+export const INPUT_FAILURES: ReadonlySet<AuthFailure> = new Set([
+  AuthFailure.INVALID_EMAIL,
+  AuthFailure.INVALID_USERNAME,
+  AuthFailure.WEAK_PASSWORD,
+  AuthFailure.ACCOUNT_EXISTS,
+]);
+
+export class AuthError extends Error {
+  constructor(
+    readonly reason: AuthFailure,
+    /** The public message: safe to show to the client. */
+    readonly publicMessage: string,
+    /** The input field at fault, for input failures. */
+    readonly field?: string,
+  ) {
+    super(publicMessage);
+    this.name = 'AuthError';
+  }
+}

@@ -1,0 +1,28 @@
+import type { Config } from '../config.js';
+import { AccountService } from './accounts.js';
+import { PasswordHasher } from './passwords.js';
+import { PrincipalService } from './principal.js';
+import { SessionService } from './sessions.js';
+import { TokenService } from './tokens.js';
+
+/** The auth services, built once per server from Config. */
+export interface AuthServices {
+  readonly tokens: TokenService;
+  readonly passwords: PasswordHasher;
+  readonly sessions: SessionService;
+  readonly accounts: AccountService;
+  readonly principals: PrincipalService;
+}
+
+export function createAuthServices(config: Config): AuthServices {
+  const tokens = new TokenService(config.jwt);
+  const passwords = new PasswordHasher(config.argon2);
+  const sessions = new SessionService(tokens, config.jwt);
+  return {
+    tokens,
+    passwords,
+    sessions,
+    accounts: new AccountService(passwords, sessions),
+    principals: new PrincipalService(tokens, config.sessions),
+  };
+}

@@ -1,0 +1,282 @@
+// The only reader of the environment. Everything Tessera can be told is parsed, validated and
+// frozen here, once, so that a bad or unsafe setting stops the start with a message naming the
+// variable instead of surfacing later as a confusing runtime failure.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256'] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+
+/** RFC 8725 §3.5 / OWASP: an HMAC key needs at least 256 bits. */
+const MIN_SECRET_BYTES = 32;
+const OWASP_MIN_MEMORY_KIB = 7168;
+const OWASP_MIN_MEMORY_X_PASSES = 7168 * 5;
+
+export type JwtKeys =
+  | { algorithm: 'HS256'; secret: Buffer }
+  | { algorithm: Exclude<JwtAlgorithm, 'HS256'>; privateKeyPem: string; publicKeyPem: string };
+
+export interface Config {
+  readonly nodeEnv: string;
+  readonly isProduction: boolean;
+  readonly host: string;
+  readonly port: number;
+  /** Absent means: start the embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly logLevel: string;
+  readonly jwt: {
+    readonly keys: JwtKeys;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlSeconds: number;
+    readonly leewaySeconds: number;
+    /** Lower-cased, as Node presents incoming header names. */
+    readonly headerName: string;
+    /** '' means a bare token with no scheme. */
+    readonly headerType: string;
+    readonly refreshReuseIntervalSeconds: number;
+  };
+  readonly sessions: {
+    /** 0 disables the inactivity timeout. */
+    readonly inactivityTimeoutSeconds: number;
+    readonly purgeIntervalSeconds: number;
+    /** How long revoked rows are kept (for reuse detection and audit) before the purge. */
+    readonly revokedRetentionSeconds: number;
+  };
+  readonly argon2: {
+    readonly memoryKib: number;
+    readonly timeCost: number;
+    readonly parallelism: number;
+  };
+  readonly graphql: {
+    readonly introspection: boolean;
+    readonly maxBodyBytes: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Accepts plain seconds ("900") or a number with one unit ("15m", "30d"). */
+export function parseDurationSeconds(raw: string): number | undefined {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/.exec(raw);
+  if (!match) return undefined;
+  return Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1);
+}
+
+interface Reader {
+  string(name: string, fallback: string): string;
+  optionalString(name: string): string | undefined;
+  integer(name: string, fallback: number, min: number, max: number): number;
+  duration(name: string, fallback: string, min: number, max: number): number;
+  boolean(name: string, fallback: boolean): boolean;
+  oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T;
+}
+
+function createReader(env: Env): Reader {
+  const present = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  return {
+    string: (name, fallback) => present(name) ?? fallback,
+    optionalString: (name) => present(name),
+    integer(name, fallback, min, max) {
+      const raw = present(name);
+      if (raw === undefined) return fallback;
+      const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw.trim());
+      if (!parsed.success) throw new ConfigError(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
+      return parsed.data;
+    },
+    duration(name, fallback, min, max) {
+      const raw = present(name) ?? fallback;
+      const seconds = parseDurationSeconds(raw);
+      if (seconds === undefined) throw new ConfigError(name, `must be seconds or a duration like 15m, 12h, 30d; got "${raw}"`);
+      if (seconds < min || seconds > max) throw new ConfigError(name, `must be from ${min}s to ${max}s, got ${seconds}s`);
+      return seconds;
+    },
+    boolean(name, fallback) {
+      const raw = present(name);
+      if (raw === undefined) return fallback;
+      const normalized = raw.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(normalized)) return true;
+      if (['false', '0', 'no'].includes(normalized)) return false;
+      throw new ConfigError(name, `must be true or false, got "${raw}"`);
+    },
+    oneOf(name, choices, fallback) {
+      const raw = present(name);
+      if (raw === undefined) return fallback;
+      const found = choices.find((choice) => choice.toLowerCase() === raw.trim().toLowerCase());
+      if (!found) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
+      return found;
+    },
+  };
+}
+
+/** PEM text, or a path to a file holding it. */
+function readPem(name: string, value: string | undefined): string {
+  if (value === undefined) throw new ConfigError(name, 'is required when JWT_ALGORITHM is not HS256');
+  const text = value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFileOrFail(name, value);
+  if (!text.includes('-----BEGIN')) throw new ConfigError(name, 'is neither PEM text nor a path to a PEM file');
+  return text;
+}
+
+function readFileOrFail(name: string, filePath: string): string {
+  try {
+    return readFileSync(filePath, 'utf8');
+  } catch {
+    throw new ConfigError(name, `cannot read the file "${filePath}"`);
+  }
+}
+
+function resolveSecret(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): Buffer {
+  const configured = read.optionalString('JWT_SECRET_KEY');
+  if (configured !== undefined) {
+    const secret = Buffer.from(configured, 'utf8');
+    if (secret.length < MIN_SECRET_BYTES) {
+      throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_SECRET_BYTES} bytes of random data (got ${secret.length})`);
+    }
+    return secret;
+  }
+  if (isProduction) {
+    throw new ConfigError('JWT_SECRET_KEY', `is required in production: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``);
+  }
+  // Outside production a secret is generated once and kept, so tokens survive restarts.
+  const secretFile = path.join(dataDir, 'jwt-secret');
+  if (!existsSync(secretFile)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    warnings.push(`JWT_SECRET_KEY is not set: generated a development secret in ${secretFile} (never do this in production)`);
+  } else {
+    warnings.push(`JWT_SECRET_KEY is not set: using the development secret in ${secretFile}`);
+  }
+  return Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'utf8');
+}
+
+function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): JwtKeys {
+  const algorithm = read.oneOf('JWT_ALGORITHM', JWT_ALGORITHMS, 'HS256');
+  if (algorithm === 'HS256') return { algorithm, secret: resolveSecret(read, isProduction, dataDir, warnings) };
+  return {
+    algorithm,
+    privateKeyPem: readPem('JWT_PRIVATE_KEY', read.optionalString('JWT_PRIVATE_KEY')),
+    publicKeyPem: readPem('JWT_PUBLIC_KEY', read.optionalString('JWT_PUBLIC_KEY')),
+  };
+}
+
+function validateDatabaseUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+  }
+  if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${parsed.protocol}//"`);
+  }
+  return url;
+}
+
+function validateHeaderName(raw: string): string {
+  // RFC 9110 token characters: anything else could never arrive as a header name.
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new ConfigError('JWT_HEADER_NAME', `is not a valid HTTP header name: "${raw}"`);
+  return raw.toLowerCase();
+}
+
+function validateHeaderType(env: Env): string {
+  // An explicitly empty JWT_HEADER_TYPE means a bare token, so it is read without the usual
+  // "empty means unset" rule.
+  const raw = env.JWT_HEADER_TYPE;
+  if (raw === undefined) return 'Bearer';
+  const trimmed = raw.trim();
+  if (trimmed !== '' && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(trimmed)) {
+    throw new ConfigError('JWT_HEADER_TYPE', `must be one word (like Bearer or JWT) or empty, got "${raw}"`);
+  }
+  return trimmed;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** Things an operator should know, to be logged once the logger exists. */
+  warnings: string[];
+}
+
+export function loadConfig(env: Env): LoadedConfig {
+  const read = createReader(env);
+  const warnings: string[] = [];
+  const nodeEnv = read.string('NODE_ENV', 'development');
+  const isProduction = nodeEnv === 'production';
+  // npm runs every script from the project root, so relative paths are relative to it.
+  const dataDir = path.resolve(read.string('TESSERA_DATA_DIR', '.data'));
+  const accessTokenTtlSeconds = read.duration('JWT_ACCESS_TOKEN_EXPIRES', '15m', 1, 86400);
+  const refreshTokenTtlSeconds = read.duration('JWT_REFRESH_TOKEN_EXPIRES', '30d', 1, 365 * 86400);
+  if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
+    throw new ConfigError('JWT_REFRESH_TOKEN_EXPIRES', 'must not be shorter than JWT_ACCESS_TOKEN_EXPIRES');
+  }
+  const argon2 = {
+    memoryKib: read.integer('ARGON2_MEMORY_KIB', 19456, 1024, 4 * 1024 * 1024),
+    timeCost: read.integer('ARGON2_TIME_COST', 2, 1, 20),
+    parallelism: read.integer('ARGON2_PARALLELISM', 1, 1, 16),
+  };
+  // OWASP's equivalent argon2id settings run from m=19 MiB t=2 down to m=7 MiB t=5: all spend at
+  // least about 35 MiB x passes. Below that in production is almost always a copied test setting.
+  if (isProduction && (argon2.memoryKib < OWASP_MIN_MEMORY_KIB || argon2.memoryKib * argon2.timeCost < OWASP_MIN_MEMORY_X_PASSES)) {
+    throw new ConfigError('ARGON2_MEMORY_KIB', "with ARGON2_TIME_COST is below OWASP's argon2id minimum (m=19456 KiB t=2, or m=7168 KiB t=5) in production");
+  }
+
+  const config: Config = {
+    nodeEnv,
+    isProduction,
+    host: read.string('HOST', '127.0.0.1'),
+    port: read.integer('PORT', 4000, 0, 65535),
+    databaseUrl: validateDatabaseUrl(read.optionalString('DATABASE_URL')),
+    databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    dataDir,
+    embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
+    logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    jwt: {
+      keys: resolveKeys(read, isProduction, dataDir, warnings),
+      issuer: read.string('JWT_ISSUER', 'tessera'),
+      audience: read.string('JWT_AUDIENCE', 'tessera'),
+      accessTokenTtlSeconds,
+      refreshTokenTtlSeconds,
+      leewaySeconds: read.duration('JWT_LEEWAY', '0', 0, 300),
+      headerName: validateHeaderName(read.string('JWT_HEADER_NAME', 'Authorization')),
+      headerType: validateHeaderType(env),
+      refreshReuseIntervalSeconds: read.duration('JWT_REFRESH_REUSE_INTERVAL', '10', 0, 300),
+    },
+    sessions: {
+      inactivityTimeoutSeconds: read.duration('SESSION_INACTIVITY_TIMEOUT', '0', 0, 365 * 86400),
+      purgeIntervalSeconds: read.duration('SESSION_PURGE_INTERVAL', '1h', 1, 7 * 86400),
+      revokedRetentionSeconds: read.duration('SESSION_REVOKED_RETENTION', '7d', 0, 365 * 86400),
+    },
+    argon2,
+    graphql: {
+      introspection: read.boolean('GRAPHQL_INTROSPECTION', !isProduction),
+      maxBodyBytes: read.integer('GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+    },
+  };
+  return { config: deepFreeze(config), warnings };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,9 @@
+import { AuthEvent } from './auth-event.entity.js';
+import { Session } from './session.entity.js';
+import { Task } from './task.entity.js';
+import { User } from './user.entity.js';
+
+export { AuthEvent, Session, Task, User };
+export { Role } from './role.enum.js';
+
+export const ENTITIES = [User, Session, Task, AuthEvent];

@@ -1,0 +1,54 @@
+import { OptionalProps, types } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { randomUUID } from 'node:crypto';
+import { User } from './user.entity.js';
+
+/**
+ * One login: the family of refresh tokens descended from it. Only the current refresh token's
+ * jti and its immediate parent are kept; anything older presented again is reuse.
+ */
+@Entity({ tableName: 'sessions' })
+@Index({ name: 'sessions_user_id_index', properties: ['user'] })
+@Index({ name: 'sessions_expires_at_index', properties: ['expiresAt'] })
+export class Session {
+  [OptionalProps]?: 'id' | 'createdAt' | 'lastUsedAt' | 'previousRefreshJti' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'userAgent' | 'ip';
+
+  @PrimaryKey({ type: types.uuid })
+  id: string = randomUUID();
+
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ type: types.uuid })
+  refreshJti!: string;
+
+  /** The parent of the current refresh token: honoured again only inside the reuse interval. */
+  @Property({ type: types.uuid, nullable: true })
+  previousRefreshJti: string | null = null;
+
+  /** When previousRefreshJti was rotated away. */
+  @Property({ type: types.datetime, nullable: true })
+  rotatedAt: Date | null = null;
+
+  @Property({ type: types.datetime })
+  createdAt: Date = new Date();
+
+  @Property({ type: types.datetime })
+  lastUsedAt: Date = new Date();
+
+  /** Absolute: set at login, never moved by rotation. */
+  @Property({ type: types.datetime })
+  expiresAt!: Date;
+
+  @Property({ type: types.datetime, nullable: true })
+  revokedAt: Date | null = null;
+
+  @Property({ type: types.string, length: 40, nullable: true })
+  revokedReason: string | null = null;
+
+  @Property({ type: types.string, length: 512, nullable: true })
+  userAgent: string | null = null;
+
+  @Property({ type: types.string, length: 64, nullable: true })
+  ip: string | null = null;
+}

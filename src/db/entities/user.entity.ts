@@ -1,0 +1,43 @@
+import { OptionalProps, types } from '@mikro-orm/core';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { randomUUID } from 'node:crypto';
+import { Role } from './role.enum.js';
+
+@Entity({ tableName: 'users' })
+export class User {
+  [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'createdAt' | 'updatedAt';
+
+  @PrimaryKey({ type: types.uuid })
+  id: string = randomUUID();
+
+  /** As the user typed it; shown to people. */
+  @Property({ type: types.string, length: 32 })
+  username!: string;
+
+  /** Lower-cased username: uniqueness and login are case-insensitive. */
+  @Property({ type: types.string, length: 32, unique: 'users_username_key_unique' })
+  usernameKey!: string;
+
+  @Property({ type: types.string, length: 254 })
+  email!: string;
+
+  /** Lower-cased email: uniqueness and login are case-insensitive. */
+  @Property({ type: types.string, length: 254, unique: 'users_email_key_unique' })
+  emailKey!: string;
+
+  /** argon2id PHC string. Never exposed: the GraphQL User type is a separate class. */
+  @Property({ type: types.text, lazy: false })
+  passwordHash!: string;
+
+  @Property({ type: types.array })
+  roles: Role[] = [Role.USER];
+
+  @Property({ type: types.boolean })
+  isActive: boolean = true;
+
+  @Property({ type: types.datetime })
+  createdAt: Date = new Date();
+
+  @Property({ type: types.datetime, onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,69 @@
+// Builds each request's context: a forked EntityManager, where the request came from, and who is
+// asking. The token is read once; a refused token is recorded, not thrown, so that public fields
+// (signup, login) still work with a stale header while every protected field fails.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { IncomingMessage } from 'node:http';
+import { AuthError, AuthFailure } from '../auth/auth-error.js';
+import type { Viewer } from '../auth/principal.js';
+import type { RequestMeta } from '../auth/request-meta.js';
+import type { AuthServices } from '../auth/services.js';
+import type { Config } from '../config.js';
+import type { Orm } from '../db/orm.js';
+
+/**
+ * Either the viewer, or why there is none: an AuthError, or (database down) the error that kept
+ * the token from being checked, surfaced by the first protected field.
+ */
+export type Authentication =
+  | { readonly viewer: Viewer; readonly failure?: undefined }
+  | { readonly viewer?: undefined; readonly failure: Error };
+
+export interface Context {
+  readonly em: EntityManager;
+  readonly services: AuthServices;
+  readonly config: Config;
+  readonly meta: RequestMeta;
+  readonly auth: Authentication;
+}
+
+const NO_TOKEN: Authentication = { failure: new AuthError(AuthFailure.TOKEN_MISSING, 'Authentication required: no token was sent') };
+
+/** The token from the configured header and scheme, or the reason there is none. */
+export function extractToken(headerValue: string | string[] | undefined, headerType: string): string | AuthError {
+  if (Array.isArray(headerValue)) return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+  if (headerValue === undefined || headerValue.trim() === '') return NO_TOKEN.failure as AuthError;
+  if (headerType === '') return headerValue.trim();
+  const value = headerValue.trim();
+  const space = value.indexOf(' ');
+  const scheme = space === -1 ? value : value.slice(0, space);
+  const token = space === -1 ? '' : value.slice(space + 1).trim();
+  // RFC 9110 §11.1: the scheme is case-insensitive.
+  if (scheme.toLowerCase() !== headerType.toLowerCase() || token === '' || /\s/.test(token)) {
+    return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+  }
+  return token;
+}
+
+export async function authenticate(em: EntityManager, services: AuthServices, token: string | AuthError): Promise<Authentication> {
+  if (token instanceof AuthError) return token.reason === AuthFailure.TOKEN_MISSING ? NO_TOKEN : { failure: token };
+  try {
+    return { viewer: await services.principals.authenticate(em, token) };
+  } catch (error) {
+    return { failure: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
+export function createContextBuilder(config: Config, orm: Orm, services: AuthServices) {
+  return async (request: IncomingMessage, clientIp: string | null): Promise<Context> => {
+    const em = orm.em.fork() as EntityManager;
+    const token = extractToken(request.headers[config.jwt.headerName], config.jwt.headerType);
+    const userAgent = request.headers['user-agent'];
+    return {
+      em,
+      services,
+      config,
+      meta: { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null },
+      auth: await authenticate(em, services, token),
+    };
+  };
+}

@@ -1,0 +1,97 @@
+// The public error contract: every error a client sees carries one of these codes in
+// `extensions.code` (and an AuthFailure in `extensions.reason` where one applies). Anything that
+// is not deliberately public is masked: its detail goes to the log, never to the client.
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
+import { ConnectionException } from '@mikro-orm/core';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { AuthError, AuthFailure, INPUT_FAILURES } from '../auth/auth-error.js';
+import type { Logger } from '../logger.js';
+
+export { AuthFailure as ErrorReason };
+
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  RATE_LIMITED = 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Codes that Apollo Server itself produces for malformed requests: public by nature. */
+const APOLLO_PUBLIC_CODES: ReadonlySet<string> = new Set([
+  ApolloServerErrorCode.GRAPHQL_PARSE_FAILED,
+  ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ApolloServerErrorCode.BAD_USER_INPUT,
+  ApolloServerErrorCode.BAD_REQUEST,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ApolloServerErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+  ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE,
+]);
+
+const PUBLIC_CODES: ReadonlySet<string> = new Set([...Object.values(ErrorCode), ...APOLLO_PUBLIC_CODES]);
+
+/** A GraphQL error whose message and extensions are meant for the client. */
+export class PublicError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export function forbidden(message = 'You are not allowed to do this'): PublicError {
+  return new PublicError(ErrorCode.FORBIDDEN, message);
+}
+
+export function notFound(what: string): PublicError {
+  return new PublicError(ErrorCode.NOT_FOUND, `${what} not found`);
+}
+
+export function fromAuthError(error: AuthError): PublicError {
+  const code = INPUT_FAILURES.has(error.reason) ? ErrorCode.BAD_USER_INPUT : ErrorCode.UNAUTHENTICATED;
+  return new PublicError(code, error.publicMessage, {
+    reason: error.reason,
+    ...(error.field ? { field: error.field } : {}),
+  });
+}
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof ConnectionException) return true;
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'].includes(code);
+}
+
+function toPublic(error: unknown): GraphQLError | undefined {
+  if (error instanceof AuthError) return fromAuthError(error);
+  if (error instanceof GraphQLError) {
+    const code = error.extensions?.code;
+    if (typeof code === 'string' && PUBLIC_CODES.has(code)) return error;
+    // graphql-js's own errors (coercion, unknown fields) carry no code but no secret either.
+    if (code === undefined && error.originalError === undefined) return error;
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new PublicError(ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; try again shortly');
+  }
+  return undefined;
+}
+
+/** Apollo's formatError: keeps public errors, masks the rest, never sends a stack trace. */
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const publicError = toPublic(original) ?? (original !== error ? toPublic(error) : undefined);
+    if (publicError) {
+      const { stacktrace: _dropped, ...extensions } = { ...formatted.extensions, ...publicError.extensions };
+      // A GraphQLError's message was already formatted by Apollo (e.g. suggestions hidden).
+      const message = original instanceof GraphQLError ? formatted.message : publicError.message;
+      return { ...formatted, message, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error while serving GraphQL');
+    return {
+      message: 'Internal server error',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

@@ -1,0 +1,35 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { IssuedTokens } from '../../auth/sessions.js';
+import { asOwnRecord } from '../auth-checker.js';
+import type { Context } from '../context.js';
+import { Public } from '../public.js';
+import { AuthPayloadType } from './types/auth-payload.type.js';
+import { LoginInput } from './types/login.input.js';
+import { SignupInput } from './types/signup.input.js';
+
+export function toAuthPayload(tokens: IssuedTokens, context: Context): AuthPayloadType {
+  return {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    tokenType: context.config.jwt.headerType,
+    expiresIn: tokens.expiresIn,
+    refreshExpiresIn: tokens.refreshExpiresIn,
+    // The caller just proved who they are: the user in the payload is their own record.
+    user: asOwnRecord(tokens.user),
+  };
+}
+
+@Resolver()
+export class AuthResolver {
+  @Public()
+  @Mutation(() => AuthPayloadType, { description: 'Creates an account with the USER role and logs it in (fresh tokens).' })
+  async signup(@Arg('input', () => SignupInput) input: SignupInput, @Ctx() context: Context): Promise<AuthPayloadType> {
+    return toAuthPayload(await context.services.accounts.signup(context.em, input, context.meta), context);
+  }
+
+  @Public()
+  @Mutation(() => AuthPayloadType, { description: 'Starts a session: fresh access token and a refresh token.' })
+  async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayloadType> {
+    return toAuthPayload(await context.services.accounts.login(context.em, input, context.meta), context);
+  }
+}

@@ -1,0 +1,23 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { UserType } from './user.type.js';
+
+@ObjectType('AuthPayload')
+export class AuthPayloadType {
+  @Field({ description: 'Send as `<tokenType> <accessToken>` in the configured header (Authorization by default).' })
+  accessToken!: string;
+
+  @Field({ description: 'Present to `refresh` for a new pair; keep it out of reach of scripts where you can.' })
+  refreshToken!: string;
+
+  @Field({ description: 'The header scheme: "Bearer" by default.' })
+  tokenType!: string;
+
+  @Field(() => Int, { description: 'Seconds until accessToken expires.' })
+  expiresIn!: number;
+
+  @Field(() => Int, { description: 'Seconds until refreshToken expires.' })
+  refreshExpiresIn!: number;
+
+  @Field(() => UserType)
+  user!: UserType;
+}

@@ -1,0 +1,20 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { UserType } from './user.type.js';
+
+@ObjectType('Task', { description: "The application's own data: visible to its owner and to ADMINs only." })
+export class TaskType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  title!: string;
+
+  @Field()
+  done!: boolean;
+
+  @Field(() => UserType)
+  owner!: UserType;
+
+  @Field()
+  createdAt!: Date;
+}

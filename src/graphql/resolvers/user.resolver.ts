@@ -1,0 +1,44 @@
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { toUserView } from '../../auth/user-view.js';
+import { Role, User } from '../../db/entities/index.js';
+import type { Context } from '../context.js';
+import { ErrorCode, PublicError } from '../errors.js';
+import { isId } from './types/ids.js';
+import { UserType } from './types/user.type.js';
+
+const MAX_PAGE = 100;
+
+function viewerOf(context: Context) {
+  // @Authorized guarantees the viewer; this only narrows the type.
+  return context.auth.viewer!;
+}
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Authorized()
+  @Query(() => UserType, { description: 'The signed-in user.' })
+  me(@Ctx() context: Context): UserType {
+    return viewerOf(context).user;
+  }
+
+  @Authorized()
+  @Query(() => UserType, { nullable: true, description: 'Any user by id; null when there is none.' })
+  async user(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<UserType | null> {
+    if (!isId(id)) return null;
+    const user = await context.em.findOne(User, { id });
+    return user ? toUserView(user) : null;
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [UserType], { description: 'All users, oldest first. ADMIN only.' })
+  async users(
+    @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
+    @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
+    @Ctx() context: Context,
+  ): Promise<UserType[]> {
+    if (limit < 1 || limit > MAX_PAGE) throw new PublicError(ErrorCode.BAD_USER_INPUT, `limit must be from 1 to ${MAX_PAGE}`, { field: 'limit' });
+    if (offset < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'offset must not be negative', { field: 'offset' });
+    const users = await context.em.find(User, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit, offset });
+    return users.map(toUserView);
+  }
+}

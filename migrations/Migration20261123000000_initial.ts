@@ -18,9 +18,9 @@ export class Migration20261123000000_initial extends Migration {
     this.addSql(`create index "tasks_owner_id_created_at_index" on "tasks" ("owner_id", "created_at");`);
     this.addSql(`alter table "tasks" add constraint "tasks_owner_id_foreign" foreign key ("owner_id") references "users" ("id") on delete cascade;`);
 
-    this.addSql(`create table "auth_events" ("id" uuid not null, "type" varchar(40) not null, "user_id" uuid null, "session_id" uuid null, "ip" varchar(64) null, "created_at" timestamptz not null, primary key ("id"));`);
-    this.addSql(`create index "auth_events_user_id_created_at_index" on "auth_events" ("user_id", "created_at");`);
+    this.addSql(`create table "auth_events" ("id" bigserial primary key, "type" varchar(40) not null, "user_id" uuid null, "actor_id" uuid null, "session_id" uuid null, "ip" varchar(64) null, "created_at" timestamptz not null);`);
     this.addSql(`create index "auth_events_created_at_index" on "auth_events" ("created_at");`);
+    this.addSql(`create index "auth_events_user_id_id_index" on "auth_events" ("user_id", "id");`);
   }
 
   override down(): void {

@@ -1,8 +1,10 @@
 // The HTTP face of Tessera: POST/GET /graphql through Apollo Server, GET /healthz, nothing else.
 // createServer never listens by itself, so tests build as many as they like.
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidationListener } from './auth/invalidation.js';
 import { createAuthServices, type AuthServices } from './auth/services.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
@@ -42,6 +44,15 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
     csrfPrevention: true,
   });
   await apollo.start();
+  const invalidations = new InvalidationListener(orm.config.get('clientUrl') as string, services.principals, logger);
+  await invalidations.start();
+  const purgeTimer = setInterval(() => {
+    services.sessions.purge(orm.em.fork() as EntityManager).then(
+      (count) => count > 0 && logger.info({ count }, 'purged ended sessions'),
+      (error: unknown) => logger.warn({ err: error }, 'session purge failed; will retry'),
+    );
+  }, config.sessions.purgeIntervalSeconds * 1000);
+  purgeTimer.unref();
   const buildContext = createContextBuilder(config, orm, services);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -109,7 +120,9 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
         // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
         httpServer.closeIdleConnections();
       });
+      clearInterval(purgeTimer);
       await apollo.stop();
+      await invalidations.stop();
     },
   };
 }

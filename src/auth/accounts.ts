@@ -8,7 +8,7 @@ import { AuthEventType, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta } from './request-meta.js';
-import type { IssuedTokens, SessionService } from './sessions.js';
+import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
 const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
@@ -19,6 +19,12 @@ export interface SignupInput {
   username: string;
   email: string;
   password: string;
+}
+
+/** The signed-in caller, as the account operations need it. */
+export interface ViewerRef {
+  userId: string;
+  sessionId: string;
 }
 
 export interface LoginInput {
@@ -127,6 +133,48 @@ export class AccountService {
       recordAuthEvent(tx, { type: AuthEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
       return tokens;
     });
+  }
+
+  /** Fresh tokens for the viewer's current session, once they prove their password again. */
+  async reauthenticate(em: EntityManager, viewer: ViewerRef, password: string, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.checkPassword(em, viewer.userId, password, meta);
+    return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventType.REAUTHENTICATED);
+  }
+
+  /**
+   * Sets a new password, ends every other session of the user (whoever else held one may have
+   * known the old password) and returns fresh tokens for this one.
+   */
+  async changePassword(em: EntityManager, viewer: ViewerRef, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
+    const user = await this.checkPassword(em, viewer.userId, currentPassword, meta);
+    const password = checkPasswordPolicy(newPassword);
+    const passwordHash = await this.passwords.hash(password);
+    return this.sessions.mutate(em, async (tx) => {
+      await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
+      const ended = await this.sessions.revokeAllOfUser(tx, user.id, RevocationReason.PASSWORD_CHANGED, viewer.sessionId);
+      const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventType.PASSWORD_CHANGED);
+      return { result: tokens, invalidations: [...ended, { session: viewer.sessionId }] };
+    });
+  }
+
+  /** Deletes the account with its sessions and data; the audit trail keeps the record. */
+  async deleteAccount(em: EntityManager, viewer: ViewerRef, meta: RequestMeta): Promise<void> {
+    await this.sessions.mutate(em, async (tx) => {
+      await tx.nativeDelete(User, { id: viewer.userId });
+      recordAuthEvent(tx, { type: AuthEventType.ACCOUNT_DELETED, userId: viewer.userId, sessionId: viewer.sessionId, ip: meta.ip });
+      return { result: undefined, invalidations: [{ user: viewer.userId }] };
+    });
+  }
+
+  private async checkPassword(em: EntityManager, userId: string, password: string, meta: RequestMeta): Promise<User> {
+    const user = await em.findOne(User, { id: userId });
+    if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
+    const { valid } = await this.passwords.verify(user.passwordHash, password);
+    if (!valid) {
+      await this.recordFailure(em, user.id, meta);
+      throw invalidCredentials();
+    }
+    return user;
   }
 
   private async recordFailure(em: EntityManager, userId: string | null, meta: RequestMeta): Promise<void> {

@@ -21,6 +21,8 @@ export enum AuthEventType {
 export interface AuthEventInput {
   type: AuthEventType;
   userId?: string | null;
+  /** Set when someone other than the user acted on the account. */
+  actorId?: string | null;
   sessionId?: string | null;
   ip?: string | null;
 }
@@ -30,6 +32,7 @@ export function recordAuthEvent(em: EntityManager, event: AuthEventInput): void 
   em.persist(em.create(AuthEvent, {
     type: event.type,
     userId: event.userId ?? null,
+    actorId: event.actorId ?? null,
     sessionId: event.sessionId ?? null,
     ip: event.ip ?? null,
   }));

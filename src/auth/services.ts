@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { AccountAdministration } from './account-administration.js';
 import { AccountService } from './accounts.js';
 import { PasswordHasher } from './passwords.js';
 import { PrincipalService } from './principal.js';
@@ -11,18 +12,21 @@ export interface AuthServices {
   readonly passwords: PasswordHasher;
   readonly sessions: SessionService;
   readonly accounts: AccountService;
+  readonly administration: AccountAdministration;
   readonly principals: PrincipalService;
 }
 
 export function createAuthServices(config: Config): AuthServices {
   const tokens = new TokenService(config.jwt);
   const passwords = new PasswordHasher(config.argon2);
-  const sessions = new SessionService(tokens, config.jwt);
+  const principals = new PrincipalService(tokens, config.sessions);
+  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions);
   return {
     tokens,
     passwords,
     sessions,
     accounts: new AccountService(passwords, sessions),
-    principals: new PrincipalService(tokens, config.sessions),
+    administration: new AccountAdministration(sessions),
+    principals,
   };
 }

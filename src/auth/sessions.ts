@@ -1,8 +1,16 @@
-// Sessions: one per login, holding the current refresh token's id. Creating one and issuing its
-// tokens happen in the caller's unit of work, so a failed write leaves no half-made session.
+// Sessions: one per login, the family of refresh tokens descended from it. A session keeps only
+// its current refresh token's id and the immediate parent's; a refresh rotates them under a row
+// lock, and presenting any older token of the family is reuse, which ends the session (RFC 9700
+// §4.14.2). Every write here is one transaction, and every change to who may act is announced to
+// the other instances inside it (invalidation.ts).
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { Session, type User } from '../db/entities/index.js';
+import { Session, User } from '../db/entities/index.js';
+import { AuthEventType, recordAuthEvent } from './audit.js';
+import { AuthError, AuthFailure } from './auth-error.js';
+import { announceInvalidation, applyInvalidation, type Invalidation } from './invalidation.js';
+import type { PrincipalService } from './principal.js';
 import type { RequestMeta } from './request-meta.js';
 import type { TokenService } from './tokens.js';
 import { nowSeconds } from './tokens.js';
@@ -19,19 +27,40 @@ export interface IssuedTokens {
   sessionId: string;
 }
 
+export enum LogoutScope {
+  CURRENT = 'CURRENT',
+  OTHERS = 'OTHERS',
+  ALL = 'ALL',
+}
+
+export enum RevocationReason {
+  LOGOUT = 'LOGOUT',
+  REVOKED = 'REVOKED',
+  REFRESH_TOKEN_REUSED = 'REFRESH_TOKEN_REUSED',
+  PASSWORD_CHANGED = 'PASSWORD_CHANGED',
+  ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
+  INACTIVE = 'INACTIVE',
+}
+
 const USER_AGENT_MAX = 512;
+/** Never a real jti: a session's first token is issued right after the row is made. */
+const NO_TOKEN_YET = '00000000-0000-0000-0000-000000000000';
+
+type RefreshOutcome = { tokens: IssuedTokens } | { failure: AuthError };
 
 export class SessionService {
   constructor(
     private readonly tokens: TokenService,
+    private readonly principals: PrincipalService,
     private readonly jwt: Config['jwt'],
+    private readonly settings: Config['sessions'],
   ) {}
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
   open(em: EntityManager, user: User, meta: RequestMeta): IssuedTokens {
     const session = em.create(Session, {
       user,
-      refreshJti: '00000000-0000-0000-0000-000000000000',
+      refreshJti: NO_TOKEN_YET,
       expiresAt: new Date((nowSeconds() + this.jwt.refreshTokenTtlSeconds) * 1000),
       userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       ip: meta.ip,
@@ -40,10 +69,142 @@ export class SessionService {
     return this.issue(session, user, true);
   }
 
+  /**
+   * Exchanges a refresh token for a new pair. The session row is locked for the whole decision,
+   * so concurrent refreshes of one session queue up: the first rotates, the rest see its result.
+   */
+  async refresh(em: EntityManager, refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
+    let claims;
+    try {
+      claims = this.tokens.verifyRefreshToken(refreshToken);
+    } catch (error) {
+      // A refresh token's expiry is its session's end (or earlier): say so.
+      if (error instanceof AuthError && error.reason === AuthFailure.TOKEN_EXPIRED) throw sessionExpired();
+      throw error;
+    }
+    const outcome = await em.transactional(async (tx): Promise<RefreshOutcome> => {
+      const session = await tx.findOne(Session, { id: claims.sid }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!session || session.user.id !== claims.sub || session.revokedAt) return { failure: revoked() };
+      const user = await tx.findOneOrFail(User, { id: claims.sub });
+      const now = new Date();
+      if (session.expiresAt <= now || this.isInactive(session, now)) {
+        await this.revokeLocked(tx, session, RevocationReason.INACTIVE);
+        return { failure: sessionExpired() };
+      }
+      if (!user.isActive) return { failure: revoked() };
+
+      if (claims.jti === session.refreshJti) {
+        session.previousRefreshJti = session.refreshJti;
+        session.rotatedAt = now;
+        session.lastUsedAt = now;
+        recordAuthEvent(tx, { type: AuthEventType.REFRESH, userId: user.id, sessionId: session.id, ip: meta.ip });
+        await announceInvalidation(tx, [{ session: session.id }]);
+        return { tokens: this.issue(session, user, false) };
+      }
+      if (claims.jti === session.previousRefreshJti && this.insideReuseInterval(session, now)) {
+        // An honest race (two tabs, a lost response): hand out the current generation again,
+        // under the same jti, so the family still has exactly one live refresh token.
+        return { tokens: this.issue(session, user, false, session.refreshJti) };
+      }
+      await this.revokeLocked(tx, session, RevocationReason.REFRESH_TOKEN_REUSED);
+      recordAuthEvent(tx, { type: AuthEventType.REFRESH_REUSE_DETECTED, userId: user.id, sessionId: session.id, ip: meta.ip });
+      return { failure: new AuthError(AuthFailure.REFRESH_TOKEN_REUSED, 'This refresh token was already used: the session has been ended') };
+    });
+    // Committed: the revocation (if any) stands even though the caller gets an error.
+    this.principals.invalidateSession(claims.sid);
+    if ('failure' in outcome) throw outcome.failure;
+    return outcome.tokens;
+  }
+
+  /** Fresh tokens for the viewer's own session, after they proved their password again. */
+  async reissueFresh(em: EntityManager, sessionId: string, meta: RequestMeta, event: AuthEventType): Promise<IssuedTokens> {
+    return this.mutate(em, async (tx) => ({
+      result: await this.reissueFreshIn(tx, sessionId, meta, event),
+      invalidations: [{ session: sessionId }],
+    }));
+  }
+
+  /** reissueFresh inside the caller's transaction; the caller announces the session's change. */
+  async reissueFreshIn(tx: EntityManager, sessionId: string, meta: RequestMeta, event: AuthEventType): Promise<IssuedTokens> {
+    const session = await tx.findOne(Session, { id: sessionId, revokedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!session) throw revoked();
+    const user = await tx.findOneOrFail(User, { id: session.user.id });
+    const now = new Date();
+    session.previousRefreshJti = session.refreshJti;
+    session.rotatedAt = now;
+    session.lastUsedAt = now;
+    recordAuthEvent(tx, { type: event, userId: user.id, sessionId, ip: meta.ip });
+    return this.issue(session, user, true);
+  }
+
+  async logout(em: EntityManager, viewer: { userId: string; sessionId: string }, scope: LogoutScope, meta: RequestMeta): Promise<void> {
+    await this.mutate(em, async (tx) => {
+      const where = scope === LogoutScope.CURRENT
+        ? { id: viewer.sessionId }
+        : scope === LogoutScope.OTHERS
+          ? { user: viewer.userId, id: { $ne: viewer.sessionId } }
+          : { user: viewer.userId };
+      const ended = await this.revokeWhere(tx, where, RevocationReason.LOGOUT);
+      recordAuthEvent(tx, { type: AuthEventType.LOGOUT, userId: viewer.userId, sessionId: viewer.sessionId, ip: meta.ip });
+      return { result: undefined, invalidations: ended.map((id) => ({ session: id })) };
+    });
+  }
+
+  /** Ends one of the user's own sessions; false when they have no such live session. */
+  async revokeOwn(em: EntityManager, userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
+    return this.mutate(em, async (tx) => {
+      const ended = await this.revokeWhere(tx, { id: sessionId, user: userId }, RevocationReason.REVOKED);
+      if (ended.length > 0) recordAuthEvent(tx, { type: AuthEventType.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
+      return { result: ended.length > 0, invalidations: ended.map((id) => ({ session: id })) };
+    });
+  }
+
+  /**
+   * Ends every live session of `userId` except `keepSessionId`, inside the caller's transaction
+   * (password change, deactivation). Returns the invalidations to announce.
+   */
+  async revokeAllOfUser(tx: EntityManager, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<Invalidation[]> {
+    const where = keepSessionId ? { user: userId, id: { $ne: keepSessionId } } : { user: userId };
+    const ended = await this.revokeWhere(tx, where, reason);
+    return ended.map((id) => ({ session: id }));
+  }
+
+  /** The user's live sessions, most recently used first. */
+  async listLive(em: EntityManager, userId: string): Promise<Session[]> {
+    const now = new Date();
+    const sessions = await em.find(
+      Session,
+      { user: userId, revokedAt: null, expiresAt: { $gt: now } },
+      { orderBy: { lastUsedAt: 'desc', id: 'asc' } },
+    );
+    return sessions.filter((session) => !this.isInactive(session, now));
+  }
+
+  /** Deletes sessions past their absolute end, and revoked ones past the retention period. */
+  async purge(em: EntityManager): Promise<number> {
+    const now = Date.now();
+    const revokedBefore = new Date(now - this.settings.revokedRetentionSeconds * 1000);
+    return em.nativeDelete(Session, { $or: [{ expiresAt: { $lt: new Date(now) } }, { revokedAt: { $lt: revokedBefore } }] });
+  }
+
+  /**
+   * Runs `work` in a transaction, announces its invalidations inside it, and applies them to
+   * this instance's cache once committed.
+   */
+  async mutate<T>(em: EntityManager, work: (tx: EntityManager) => Promise<{ result: T; invalidations: Invalidation[] }>): Promise<T> {
+    const { result, invalidations } = await em.transactional(async (tx) => {
+      const outcome = await work(tx);
+      await announceInvalidation(tx, outcome.invalidations);
+      return outcome;
+    });
+    applyInvalidation(this.principals, invalidations);
+    return result;
+  }
+
   /** Signs a new token pair for `session` and makes its refresh token the current one. */
-  issue(session: Session, user: User, fresh: boolean): IssuedTokens {
+  private issue(session: Session, user: User, fresh: boolean, reuseJti?: string): IssuedTokens {
     const access = this.tokens.signAccessToken({ sub: user.id, sid: session.id, roles: [...user.roles], fresh });
-    const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: session.id }, session.expiresAt.getTime() / 1000);
+    const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: session.id }, session.expiresAt.getTime() / 1000, reuseJti);
     session.refreshJti = refresh.jti;
     const now = nowSeconds();
     return {
@@ -55,4 +216,35 @@ export class SessionService {
       sessionId: session.id,
     };
   }
+
+  private async revokeWhere(tx: EntityManager, where: Record<string, unknown>, reason: RevocationReason): Promise<string[]> {
+    const sessions = await tx.find(Session, { ...where, revokedAt: null }, { fields: ['id'] });
+    if (sessions.length === 0) return [];
+    const ids = sessions.map((session) => session.id);
+    await tx.nativeUpdate(Session, { id: { $in: ids } }, { revokedAt: new Date(), revokedReason: reason });
+    return ids;
+  }
+
+  private async revokeLocked(tx: EntityManager, session: Session, reason: RevocationReason): Promise<void> {
+    session.revokedAt = new Date();
+    session.revokedReason = reason;
+    await announceInvalidation(tx, [{ session: session.id }]);
+  }
+
+  private isInactive(session: Session, now: Date): boolean {
+    const timeout = this.settings.inactivityTimeoutSeconds;
+    return timeout > 0 && session.lastUsedAt.getTime() + timeout * 1000 <= now.getTime();
+  }
+
+  private insideReuseInterval(session: Session, now: Date): boolean {
+    return session.rotatedAt !== null && now.getTime() - session.rotatedAt.getTime() <= this.jwt.refreshReuseIntervalSeconds * 1000;
+  }
+}
+
+function revoked(): AuthError {
+  return new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
+}
+
+function sessionExpired(): AuthError {
+  return new AuthError(AuthFailure.SESSION_EXPIRED, 'This session has expired: log in again');
 }

@@ -79,11 +79,14 @@ export class TokenService {
     return this.sign(this.access.type, { ...claims, iat: now, exp: now + this.settings.accessTokenTtlSeconds });
   }
 
-  /** `notAfter` (epoch seconds) caps the expiry at the session's absolute end. */
-  signRefreshToken(claims: { sub: string; sid: string }, notAfter: number): SignedToken {
+  /**
+   * `notAfter` (epoch seconds) caps the expiry at the session's absolute end; `jti` re-signs an
+   * existing generation (the refresh grace window) instead of starting a new one.
+   */
+  signRefreshToken(claims: { sub: string; sid: string }, notAfter: number, jti?: string): SignedToken {
     const now = nowSeconds();
     const exp = Math.min(now + this.settings.refreshTokenTtlSeconds, Math.floor(notAfter));
-    return this.sign(this.refresh.type, { ...claims, iat: now, exp });
+    return this.sign(this.refresh.type, { ...claims, iat: now, exp }, jti);
   }
 
   verifyAccessToken(token: string): AccessClaims {
@@ -98,8 +101,7 @@ export class TokenService {
     return this.verify(token, this.refresh) as unknown as RefreshClaims;
   }
 
-  private sign(type: string, payload: Record<string, unknown>): SignedToken {
-    const jti = randomUUID();
+  private sign(type: string, payload: Record<string, unknown>, jti: string = randomUUID()): SignedToken {
     const token = jwt.sign(
       { iss: this.settings.issuer, aud: this.settings.audience, ...payload, jti },
       this.signingKey,

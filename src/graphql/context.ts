@@ -24,6 +24,8 @@ export interface Context {
   readonly config: Config;
   readonly meta: RequestMeta;
   readonly auth: Authentication;
+  /** The token as sent in the header, if any: `refresh` accepts a refresh token there too. */
+  readonly presentedToken: string | undefined;
 }
 
 const NO_TOKEN: Authentication = { failure: new AuthError(AuthFailure.TOKEN_MISSING, 'Authentication required: no token was sent') };
@@ -64,6 +66,7 @@ export function createContextBuilder(config: Config, orm: Orm, services: AuthSer
       config,
       meta: { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null },
       auth: await authenticate(em, services, token),
+      presentedToken: typeof token === 'string' ? token : undefined,
     };
   };
 }

@@ -2,11 +2,14 @@
 import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage } from 'type-graphql';
 import { authChecker } from './auth-checker.js';
+import { AccountResolver } from './resolvers/account.resolver.js';
+import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
+import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
-export const RESOLVERS = [AuthResolver, UserResolver, TaskResolver] as const;
+export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
 
 export async function buildTesseraSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema({

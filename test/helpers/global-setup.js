@@ -3,7 +3,8 @@
 //
 // Plain JavaScript: jest imports global setup natively, outside ts-jest, so this file loads
 // src/db/embedded.ts through Node's own type stripping (it has only erasable TypeScript).
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,14 +20,34 @@ function findFreePort() {
   });
 }
 
-export default async function globalSetup() {
-  if (process.env.DATABASE_URL) {
-    process.env.TESSERA_TEST_ADMIN_URL = process.env.DATABASE_URL;
-    return;
-  }
+/**
+ * Compiles the project once, for the tests that run Tessera as real separate processes (several
+ * instances on one database, the operator CLI). Inside node_modules so that the compiled files
+ * resolve their packages; away from dist/ so that `npm start` in another shell is not disturbed.
+ */
+function compileProject() {
+  const outDir = path.resolve('node_modules/.cache/tessera-test-build');
+  rmSync(outDir, { recursive: true, force: true });
+  return new Promise((resolve, reject) => {
+    const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', outDir, '--incremental', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    tsc.stdout.on('data', (chunk) => (output += chunk));
+    tsc.stderr.on('data', (chunk) => (output += chunk));
+    tsc.on('close', (code) => (code === 0 ? resolve(outDir) : reject(new Error(`tsc failed:\n${output}`))));
+  });
+}
+
+async function startDatabase() {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
   const { startEmbeddedPostgres } = await import('../../src/db/embedded.ts');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-test-pg-'));
   const database = await startEmbeddedPostgres({ dataDir, port: await findFreePort(), database: 'tessera_test' });
+  return { url: database.url, embedded: { stop: database.stop, dataDir } };
+}
+
+export default async function globalSetup() {
+  const [database, buildDir] = await Promise.all([startDatabase(), compileProject()]);
   process.env.TESSERA_TEST_ADMIN_URL = database.url;
-  globalThis.__TESSERA_EMBEDDED__ = { stop: database.stop, dataDir };
+  process.env.TESSERA_TEST_BUILD_DIR = buildDir;
+  globalThis.__TESSERA_EMBEDDED__ = database.embedded;
 }

@@ -1,11 +1,11 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { Viewer } from '../../auth/principal.js';
 import { toUserView, type UserView } from '../../auth/user-view.js';
 import { Role, Task } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { isId } from './types/ids.js';
 import { TaskType } from './types/task.type.js';
+import { viewerOf } from './viewer.js';
 
 const TITLE_MAX_LENGTH = 200;
 
@@ -28,7 +28,7 @@ function checkTitle(raw: string): string {
  */
 async function findVisibleTask(context: Context, id: string): Promise<Task | null> {
   if (!isId(id)) return null;
-  const viewer = context.auth.viewer as Viewer;
+  const viewer = viewerOf(context);
   const isAdmin = viewer.user.roles.includes(Role.ADMIN);
   return context.em.findOne(Task, isAdmin ? { id } : { id, owner: viewer.user.id }, { populate: ['owner'] });
 }
@@ -38,7 +38,7 @@ export class TaskResolver {
   @Authorized()
   @Query(() => [TaskType], { description: "The viewer's own tasks, oldest first." })
   async myTasks(@Ctx() context: Context): Promise<TaskType[]> {
-    const viewer = context.auth.viewer as Viewer;
+    const viewer = viewerOf(context);
     const tasks = await context.em.find(Task, { owner: viewer.user.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
     return tasks.map((task) => toTaskType(task, viewer.user));
   }
@@ -53,7 +53,7 @@ export class TaskResolver {
   @Authorized()
   @Mutation(() => TaskType)
   async createTask(@Arg('title') title: string, @Ctx() context: Context): Promise<TaskType> {
-    const viewer = context.auth.viewer as Viewer;
+    const viewer = viewerOf(context);
     const task = context.em.create(Task, { title: checkTitle(title), owner: viewer.user.id });
     await context.em.persist(task).flush();
     return toTaskType(task, viewer.user);

@@ -5,13 +5,9 @@ import type { Context } from '../context.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { isId } from './types/ids.js';
 import { UserType } from './types/user.type.js';
+import { viewerOf } from './viewer.js';
 
 const MAX_PAGE = 100;
-
-function viewerOf(context: Context) {
-  // @Authorized guarantees the viewer; this only narrows the type.
-  return context.auth.viewer!;
-}
 
 @Resolver(() => UserType)
 export class UserResolver {

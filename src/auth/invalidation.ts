@@ -1,0 +1,106 @@
+// Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY: no infrastructure beyond the
+// database every instance already shares. A change is announced inside the transaction that
+// makes it, so PostgreSQL delivers the notice exactly when (and only if) the change commits.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { PrincipalService } from './principal.js';
+
+const CHANNEL = 'tessera_principal_invalidation';
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+
+export type Invalidation = { session: string } | { user: string };
+
+/**
+ * Queues the notice on `tx`, which must be the transaction making the change. The local cache
+ * hears it through its own LISTEN connection too, but callers also invalidate locally after the
+ * commit so that the very next request on this instance never waits for the round trip.
+ */
+export async function announceInvalidation(tx: EntityManager, invalidations: Invalidation[]): Promise<void> {
+  for (const invalidation of invalidations) {
+    const payload = 'session' in invalidation ? `s:${invalidation.session}` : `u:${invalidation.user}`;
+    await tx.execute('select pg_notify(?, ?)', [CHANNEL, payload]);
+  }
+}
+
+export function applyInvalidation(principals: PrincipalService, invalidations: Invalidation[]): void {
+  for (const invalidation of invalidations) {
+    if ('session' in invalidation) principals.invalidateSession(invalidation.session);
+    else principals.invalidateUser(invalidation.user);
+  }
+}
+
+/**
+ * Listens for notices and applies them to this instance's principal cache. While the listening
+ * connection is down a notice could be missed, so the cache is switched off (every request
+ * reads the database) until it is back.
+ */
+export class InvalidationListener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private reconnectDelay = RECONNECT_MIN_MS;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly principals: PrincipalService,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.principals.setCacheEnabled(false);
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, keepAlive: true });
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client));
+    client.on('notification', (message) => this.apply(message.payload));
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+    } catch (error) {
+      this.lost(client, error);
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.principals.setCacheEnabled(true);
+  }
+
+  private apply(payload: string | undefined): void {
+    if (payload?.startsWith('s:')) this.principals.invalidateSession(payload.slice(2));
+    else if (payload?.startsWith('u:')) this.principals.invalidateUser(payload.slice(2));
+  }
+
+  private lost(client: pg.Client, error?: unknown): void {
+    if (this.stopped || (this.client !== undefined && this.client !== client)) return;
+    if (this.client === client) this.client = undefined;
+    this.principals.setCacheEnabled(false);
+    client.removeAllListeners();
+    client.on('error', () => undefined);
+    client.end().catch(() => undefined);
+    if (this.reconnectTimer) return;
+    this.logger.warn({ err: error }, 'lost the invalidation listener; reading sessions from the database until it is back');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
+  }
+}

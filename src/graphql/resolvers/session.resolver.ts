@@ -1,0 +1,44 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { Context } from '../context.js';
+import { notFound } from '../errors.js';
+import { isId } from './types/ids.js';
+import { LogoutScope } from './types/logout-scope.enum.js';
+import { SessionType } from './types/session.type.js';
+import { viewerOf, viewerRef } from './viewer.js';
+
+@Resolver(() => SessionType)
+export class SessionResolver {
+  @Authorized()
+  @Query(() => [SessionType], { description: "The viewer's live sessions, most recently used first." })
+  async mySessions(@Ctx() context: Context): Promise<SessionType[]> {
+    const viewer = viewerOf(context);
+    const sessions = await context.services.sessions.listLive(context.em, viewer.user.id);
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt,
+      lastUsedAt: session.lastUsedAt,
+      expiresAt: session.expiresAt,
+      userAgent: session.userAgent,
+      ip: session.ip,
+      current: session.id === viewer.sessionId,
+    }));
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Ends sessions at once: their access tokens fail with TOKEN_REVOKED on the next request.' })
+  async logout(
+    @Arg('scope', () => LogoutScope, { defaultValue: LogoutScope.CURRENT }) scope: LogoutScope,
+    @Ctx() context: Context,
+  ): Promise<boolean> {
+    await context.services.sessions.logout(context.em, viewerRef(context), scope, context.meta);
+    return true;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: "Ends one of the viewer's own sessions; any other id is NOT_FOUND." })
+  async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
+    const { userId } = viewerRef(context);
+    if (!isId(id) || !(await context.services.sessions.revokeOwn(context.em, userId, id, context.meta))) throw notFound('Session');
+    return true;
+  }
+}

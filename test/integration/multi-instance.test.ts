@@ -1,0 +1,88 @@
+// Several Tessera processes behind a load balancer share one database. A revocation or a role
+// change made through one must be honoured by the others at once (LISTEN/NOTIFY invalidation).
+import { randomBytes } from 'node:crypto';
+import { onlyError, type GraphQLClient } from '../helpers/graphql-client.js';
+import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+const PROPAGATION_DEADLINE_MS = 1000;
+
+let database: TestDatabase;
+let first: ServerProcess;
+let second: ServerProcess;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = { DATABASE_URL: database.url, JWT_SECRET_KEY: randomBytes(32).toString('base64url') };
+  // Sequential: the first applies the migrations, the second finds them applied.
+  first = await startServerProcess(env);
+  second = await startServerProcess(env);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([first?.stop(), second?.stop()]);
+  await database?.drop();
+});
+
+/** Polls `probe` until it returns true or the deadline passes; returns whether it did. */
+async function eventually(probe: () => Promise<boolean>, deadlineMs = PROPAGATION_DEADLINE_MS): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  do {
+    if (await probe()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } while (Date.now() < end);
+  return probe();
+}
+
+async function meReason(client: GraphQLClient, token: string): Promise<string | undefined> {
+  const result = await client.request('{ me { id } }', {}, { token });
+  return result.errors?.[0]?.extensions?.reason as string | undefined;
+}
+
+test('a logout on one instance is refused by the other within a second', async () => {
+  const alice = await first.client.signup('alice');
+  // The second instance has seen the token and holds its principal in cache.
+  expect(await meReason(second.client, alice.accessToken)).toBeUndefined();
+  expect(await meReason(second.client, alice.accessToken)).toBeUndefined();
+
+  const logout = await first.client.request('mutation { logout }', {}, { token: alice.accessToken });
+  expect(logout.data).toEqual({ logout: true });
+
+  expect(await eventually(async () => (await meReason(second.client, alice.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+});
+
+test('a role change made on one instance takes effect on the other', async () => {
+  const admin = await runCli('create-user.js', ['--username', 'root', '--email', 'root@example.com', '--role', 'ADMIN'], env, 'operator password 1\n');
+  expect(admin.code).toBe(0);
+  const adminLogin = await first.client.login('root', 'operator password 1');
+  const adminToken = adminLogin.data!.login.accessToken;
+
+  const bob = await first.client.signup('bob');
+  const denied = await second.client.request('{ users { id } }', {}, { token: bob.accessToken });
+  expect(onlyError(denied).extensions?.code).toBe('FORBIDDEN');
+
+  const promoted = await first.client.request(
+    'mutation P($id: ID!) { setUserRoles(userId: $id, roles: [USER, ADMIN]) { roles } }',
+    { id: bob.user.id },
+    { token: adminToken },
+  );
+  expect(promoted.data?.setUserRoles.roles).toEqual(['USER', 'ADMIN']);
+
+  // The same token, issued with roles [USER], now carries the stored roles on the other instance.
+  expect(await eventually(async () => !(await second.client.request('{ users { id } }', {}, { token: bob.accessToken })).errors)).toBe(true);
+});
+
+test('deactivating a user on one instance ends their sessions on the other', async () => {
+  const adminToken = (await first.client.login('root', 'operator password 1')).data!.login.accessToken;
+  const carol = await first.client.signup('carol');
+  expect(await meReason(second.client, carol.accessToken)).toBeUndefined();
+
+  const disabled = await first.client.request(
+    'mutation D($id: ID!) { setUserActive(userId: $id, active: false) { isActive } }',
+    { id: carol.user.id },
+    { token: adminToken },
+  );
+  expect(disabled.data?.setUserActive.isActive).toBe(false);
+  expect(await eventually(async () => (await meReason(second.client, carol.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+});

@@ -2,7 +2,9 @@
 // a test fails when the entities and the migrated schema differ.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000_initial } from './Migration20261123000000_initial.js';
+import { Migration20261123010000_rate_limits } from './Migration20261123010000_rate_limits.js';
 
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
+  { name: 'Migration20261123010000_rate_limits', class: Migration20261123010000_rate_limits },
 ];

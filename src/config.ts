@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256'] as const;
@@ -57,7 +58,24 @@ export interface Config {
   readonly graphql: {
     readonly introspection: boolean;
     readonly maxBodyBytes: number;
+    readonly maxDepth: number;
+    readonly maxAliases: number;
+    readonly maxTokens: number;
+    readonly maxCost: number;
   };
+  readonly throttle: {
+    /** Credential attempts (login, signup, reauthenticate, changePassword) per client IP per window. */
+    readonly ipAttempts: number;
+    /** Refreshes per client IP per window. */
+    readonly ipRefreshes: number;
+    readonly ipWindowSeconds: number;
+    /** Failed password checks on one account that lock it for lockSeconds. */
+    readonly accountFailures: number;
+    readonly accountWindowSeconds: number;
+    readonly accountLockSeconds: number;
+  };
+  /** proxy-addr trust list: the proxies whose X-Forwarded-For is believed. Empty: the socket only. */
+  readonly trustProxy: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -268,9 +286,34 @@ export function loadConfig(env: Env): LoadedConfig {
     graphql: {
       introspection: read.boolean('GRAPHQL_INTROSPECTION', !isProduction),
       maxBodyBytes: read.integer('GRAPHQL_MAX_BODY_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+      maxDepth: read.integer('GRAPHQL_MAX_DEPTH', 8, 2, 100),
+      maxAliases: read.integer('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
+      maxTokens: read.integer('GRAPHQL_MAX_TOKENS', 1000, 50, 100_000),
+      maxCost: read.integer('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
     },
+    throttle: {
+      ipAttempts: read.integer('RATE_LIMIT_IP_ATTEMPTS', 30, 1, 1_000_000),
+      ipRefreshes: read.integer('RATE_LIMIT_IP_REFRESHES', 120, 1, 1_000_000),
+      ipWindowSeconds: read.duration('RATE_LIMIT_IP_WINDOW', '1m', 1, 86400),
+      accountFailures: read.integer('ACCOUNT_LOCK_FAILURES', 5, 1, 1000),
+      accountWindowSeconds: read.duration('ACCOUNT_LOCK_WINDOW', '15m', 1, 86400),
+      accountLockSeconds: read.duration('ACCOUNT_LOCK_DURATION', '15m', 1, 86400),
+    },
+    trustProxy: parseTrustProxy(read.optionalString('TRUST_PROXY')),
   };
   return { config: deepFreeze(config), warnings };
+}
+
+/** Comma-separated addresses, CIDRs or proxy-addr's names (loopback, linklocal, uniquelocal). */
+function parseTrustProxy(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  try {
+    proxyaddr.compile(entries);
+  } catch (error) {
+    throw new ConfigError('TRUST_PROXY', `is not a list of addresses, CIDRs or loopback/linklocal/uniquelocal: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 function deepFreeze<T>(value: T): T {

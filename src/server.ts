@@ -4,12 +4,14 @@ import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import proxyaddr from 'proxy-addr';
 import { InvalidationListener } from './auth/invalidation.js';
 import { createAuthServices, type AuthServices } from './auth/services.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
 import { createContextBuilder, type Context } from './graphql/context.js';
 import { createErrorFormatter, ErrorCode } from './graphql/errors.js';
+import { createOperationLimits } from './graphql/operation-limits.js';
 import { buildTesseraSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
 
@@ -32,7 +34,8 @@ class HttpError extends Error {
 }
 
 export async function createServer(config: Config, orm: Orm, logger: Logger): Promise<TesseraServer> {
-  const services = createAuthServices(config);
+  const databaseUrl = orm.config.get('clientUrl') as string;
+  const services = createAuthServices(config, databaseUrl);
   const apollo = new ApolloServer<Context>({
     schema: await buildTesseraSchema(),
     formatError: createErrorFormatter(logger),
@@ -42,18 +45,24 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
     hideSchemaDetailsFromClientErrors: config.isProduction,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    ...createOperationLimits(config),
   });
   await apollo.start();
-  const invalidations = new InvalidationListener(orm.config.get('clientUrl') as string, services.principals, logger);
+  const invalidations = new InvalidationListener(databaseUrl, services.principals, logger);
   await invalidations.start();
   const purgeTimer = setInterval(() => {
-    services.sessions.purge(orm.em.fork() as EntityManager).then(
-      (count) => count > 0 && logger.info({ count }, 'purged ended sessions'),
-      (error: unknown) => logger.warn({ err: error }, 'session purge failed; will retry'),
+    Promise.all([services.sessions.purge(orm.em.fork() as EntityManager), services.throttle.purgeExpired()]).then(
+      ([sessions, counters]) => sessions + counters > 0 && logger.info({ sessions, counters }, 'purged ended sessions and expired counters'),
+      (error: unknown) => logger.warn({ err: error }, 'purge failed; will retry'),
     );
   }, config.sessions.purgeIntervalSeconds * 1000);
   purgeTimer.unref();
   const buildContext = createContextBuilder(config, orm, services);
+  const trustedProxies = proxyaddr.compile([...config.trustProxy]);
+  // The socket's peer, unless it is a configured proxy: then the nearest untrusted address of
+  // X-Forwarded-For. Believing the header from anyone would let a client pick its own IP.
+  const clientAddress = (request: IncomingMessage): string | null =>
+    config.trustProxy.length > 0 ? proxyaddr(request, trustedProxies) : request.socket.remoteAddress ?? null;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -66,7 +75,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
       search: url.search,
       body: await readBody(request, config.graphql.maxBodyBytes),
     };
-    const clientIp = request.socket.remoteAddress ?? null;
+    const clientIp = clientAddress(request);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
       context: () => buildContext(request, clientIp),
@@ -123,6 +132,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
       clearInterval(purgeTimer);
       await apollo.stop();
       await invalidations.stop();
+      await services.close();
     },
   };
 }

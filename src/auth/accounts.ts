@@ -8,6 +8,7 @@ import { AuthEventType, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta } from './request-meta.js';
+import { type Throttle, ThrottledAction } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -59,12 +60,14 @@ export class AccountService {
   constructor(
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionService,
+    private readonly throttle: Throttle,
   ) {}
 
   async signup(em: EntityManager, input: SignupInput, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
-    const password = checkPasswordPolicy(input.password);
+    const password = checkPasswordPolicy(input.password, [username, email]);
     // A courtesy check for a precise message; the unique constraints are what guarantee it.
     const existing = await em.findOne(User, { $or: [{ usernameKey }, { emailKey }] }, { fields: ['usernameKey'] });
     if (existing) throw accountExists(existing.usernameKey === usernameKey ? 'username' : 'email');
@@ -94,7 +97,7 @@ export class AccountService {
   async createUser(em: EntityManager, input: SignupInput & { roles: Role[] }): Promise<UserView> {
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
-    const passwordHash = await this.passwords.hash(checkPasswordPolicy(input.password));
+    const passwordHash = await this.passwords.hash(checkPasswordPolicy(input.password, [username, email]));
     const user = em.create(User, { username, usernameKey, email, emailKey, passwordHash, roles: input.roles });
     try {
       await em.persist(user).flush();
@@ -105,24 +108,29 @@ export class AccountService {
   }
 
   async login(em: EntityManager, input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
     const identifier = input.usernameOrEmail.trim().toLowerCase();
     const user = identifier.length > EMAIL_MAX_LENGTH
       ? null
       : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
+    // Unknown names lock too, so that the lock does not tell which accounts exist.
+    const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH)}`;
+    await this.throttle.assertAccountUnlocked(accountKey);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
-      await this.recordFailure(em, null, meta);
+      await this.recordFailure(em, accountKey, null, meta);
       throw invalidCredentials();
     }
     const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, input.password);
     if (!valid) {
-      await this.recordFailure(em, user.id, meta);
+      await this.recordFailure(em, accountKey, user.id, meta);
       throw invalidCredentials();
     }
     if (!user.isActive) {
-      await this.recordFailure(em, user.id, meta);
+      await this.recordFailure(em, accountKey, user.id, meta);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
+    await this.throttle.clearAccountFailures(accountKey);
     // Hashes made under older parameters are upgraded while the plain password is at hand. The
     // policy is not re-applied: a password set under an older policy must not lock its owner out.
     const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
@@ -147,7 +155,7 @@ export class AccountService {
    */
   async changePassword(em: EntityManager, viewer: ViewerRef, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
     const user = await this.checkPassword(em, viewer.userId, currentPassword, meta);
-    const password = checkPasswordPolicy(newPassword);
+    const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
     return this.sessions.mutate(em, async (tx) => {
       await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
@@ -166,18 +174,23 @@ export class AccountService {
     });
   }
 
+  /** The signed-in user's password check, throttled like a login. */
   private async checkPassword(em: EntityManager, userId: string, password: string, meta: RequestMeta): Promise<User> {
+    await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
+    await this.throttle.assertAccountUnlocked(userId);
     const user = await em.findOne(User, { id: userId });
     if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
     const { valid } = await this.passwords.verify(user.passwordHash, password);
     if (!valid) {
-      await this.recordFailure(em, user.id, meta);
+      await this.recordFailure(em, userId, userId, meta);
       throw invalidCredentials();
     }
+    await this.throttle.clearAccountFailures(userId);
     return user;
   }
 
-  private async recordFailure(em: EntityManager, userId: string | null, meta: RequestMeta): Promise<void> {
+  private async recordFailure(em: EntityManager, accountKey: string, userId: string | null, meta: RequestMeta): Promise<void> {
+    await this.throttle.recordAccountFailure(accountKey);
     const fork = em.fork();
     recordAuthEvent(fork, { type: AuthEventType.LOGIN_FAILED, userId, ip: meta.ip });
     await fork.flush();

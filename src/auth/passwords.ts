@@ -4,6 +4,7 @@ import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { AuthError, AuthFailure } from './auth-error.js';
+import { isCommonPassword } from './common-passwords.js';
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;
@@ -20,21 +21,27 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** Length is counted in code points after normalization; nothing is trimmed. */
-export function checkPasswordPolicy(password: string): string {
-  if (password.length > PASSWORD_MAX_RAW_LENGTH) throw weakPassword();
+/**
+ * Returns the normalized password to hash, or refuses it. Length is counted in code points after
+ * normalization; nothing is trimmed. `personal` holds what the account is known by (username,
+ * email): a password equal to one of them is the first thing an attacker tries.
+ */
+export function checkPasswordPolicy(password: string, personal: readonly string[] = [], field = 'password'): string {
+  const lengthRule = `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`;
+  if (password.length > PASSWORD_MAX_RAW_LENGTH) throw weakPassword(lengthRule, field);
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
-  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) throw weakPassword();
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) throw weakPassword(lengthRule, field);
+  if (isCommonPassword(normalized)) throw weakPassword('This password is too common: choose one that is harder to guess', field);
+  const lowered = normalized.toLowerCase();
+  if (personal.some((value) => normalizePassword(value).toLowerCase() === lowered)) {
+    throw weakPassword('The password must not be the username or the email address', field);
+  }
   return normalized;
 }
 
-function weakPassword(): AuthError {
-  return new AuthError(
-    AuthFailure.WEAK_PASSWORD,
-    `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`,
-    'password',
-  );
+function weakPassword(message: string, field: string): AuthError {
+  return new AuthError(AuthFailure.WEAK_PASSWORD, message, field);
 }
 
 export interface VerifyResult {

@@ -4,6 +4,7 @@ import { AccountService } from './accounts.js';
 import { PasswordHasher } from './passwords.js';
 import { PrincipalService } from './principal.js';
 import { SessionService } from './sessions.js';
+import { Throttle } from './throttle.js';
 import { TokenService } from './tokens.js';
 
 /** The auth services, built once per server from Config. */
@@ -14,19 +15,25 @@ export interface AuthServices {
   readonly accounts: AccountService;
   readonly administration: AccountAdministration;
   readonly principals: PrincipalService;
+  readonly throttle: Throttle;
+  /** Releases what the services hold open (the throttle's connections). */
+  close(): Promise<void>;
 }
 
-export function createAuthServices(config: Config): AuthServices {
+export function createAuthServices(config: Config, databaseUrl: string): AuthServices {
   const tokens = new TokenService(config.jwt);
   const passwords = new PasswordHasher(config.argon2);
+  const throttle = new Throttle(databaseUrl, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions);
-  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions);
+  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle);
   return {
     tokens,
     passwords,
     sessions,
-    accounts: new AccountService(passwords, sessions),
+    accounts: new AccountService(passwords, sessions, throttle),
     administration: new AccountAdministration(sessions),
     principals,
+    throttle,
+    close: () => throttle.close(),
   };
 }

@@ -12,6 +12,7 @@ import { AuthError, AuthFailure } from './auth-error.js';
 import { announceInvalidation, applyInvalidation, type Invalidation } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta } from './request-meta.js';
+import { type Throttle, ThrottledAction } from './throttle.js';
 import type { TokenService } from './tokens.js';
 import { nowSeconds } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
@@ -54,6 +55,7 @@ export class SessionService {
     private readonly principals: PrincipalService,
     private readonly jwt: Config['jwt'],
     private readonly settings: Config['sessions'],
+    private readonly throttle: Throttle,
   ) {}
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
@@ -74,6 +76,7 @@ export class SessionService {
    * so concurrent refreshes of one session queue up: the first rotates, the rest see its result.
    */
   async refresh(em: EntityManager, refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.throttle.consumeIp(ThrottledAction.REFRESH, meta.ip);
     let claims;
     try {
       claims = this.tokens.verifyRefreshToken(refreshToken);

@@ -47,8 +47,9 @@ async function main(): Promise<number> {
   const password = await readPassword();
   const database = await resolveDatabase(config);
   const orm = await openDatabase(database.url, config);
+  const services = createAuthServices(config, database.url);
   try {
-    const user = await createAuthServices(config).accounts.createUser(orm.em.fork(), {
+    const user = await services.accounts.createUser(orm.em.fork(), {
       username: values.username,
       email: values.email,
       password,
@@ -63,6 +64,7 @@ async function main(): Promise<number> {
     }
     throw error;
   } finally {
+    await services.close();
     await orm.close();
     await database.stop();
   }

@@ -17,7 +17,10 @@ export function buildOrmOptions(databaseUrl: string, config: Pick<Config, 'datab
     extensions: [Migrator],
     // Migrations are imported, not discovered on disk: the same list runs from src (tests) and dist.
     migrations: { migrationsList: MIGRATIONS, transactional: true, allOrNothing: true, snapshot: false, silent: true },
-    pool: { min: 0, max: config.databasePoolSize },
+    pool: { min: 0, max: config.databasePoolSize, idleTimeoutMillis: 30_000 },
+    // Fail fast while the database is unreachable or the pool is exhausted (SERVICE_UNAVAILABLE),
+    // instead of piling requests up behind a connect that may never finish.
+    driverOptions: { connectionTimeoutMillis: 3_000, statement_timeout: 15_000, keepAlive: true },
     // A database that does not exist is an operator's mistake to report, not to paper over.
     ensureDatabase: false,
     // Every request forks its own EntityManager; touching the global one is a bug.

@@ -5,6 +5,7 @@ import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/error
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AuthError, AuthFailure, INPUT_FAILURES } from '../auth/auth-error.js';
+import { ThrottledError } from '../auth/throttle.js';
 import type { Logger } from '../logger.js';
 
 export { AuthFailure as ErrorReason };
@@ -63,6 +64,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 function toPublic(error: unknown): GraphQLError | undefined {
   if (error instanceof AuthError) return fromAuthError(error);
+  if (error instanceof ThrottledError) {
+    return new PublicError(ErrorCode.RATE_LIMITED, error.message, { retryAfter: error.retryAfterSeconds });
+  }
   if (error instanceof GraphQLError) {
     const code = error.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) return error;

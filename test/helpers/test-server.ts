@@ -28,6 +28,10 @@ export const TEST_ENV: Env = {
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_TIME_COST: '1',
   ARGON2_PARALLELISM: '1',
+  // Every test client is 127.0.0.1: the limits are exercised by the throttling tests only.
+  RATE_LIMIT_IP_ATTEMPTS: '1000000',
+  RATE_LIMIT_IP_REFRESHES: '1000000',
+  ACCOUNT_LOCK_FAILURES: '1000',
 };
 
 export function testConfig(overrides: Env = {}): Config {

@@ -26,6 +26,7 @@ export interface TesseraServer {
 }
 
 const HEALTH_TIMEOUT_MS = 2000;
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -125,8 +126,15 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
     stop: async () => {
       await new Promise<void>((resolve) => {
         if (!httpServer.listening) return resolve();
-        httpServer.close(() => resolve());
-        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
+        // Keep-alive sockets go as soon as they are idle, busy ones once their response is sent;
+        // past the drain deadline the rest are cut.
+        const sweep = setInterval(() => httpServer.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_DRAIN_MS);
+        httpServer.close(() => {
+          clearInterval(sweep);
+          clearTimeout(deadline);
+          resolve();
+        });
         httpServer.closeIdleConnections();
       });
       clearInterval(purgeTimer);

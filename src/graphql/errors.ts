@@ -56,10 +56,24 @@ export function fromAuthError(error: AuthError): PublicError {
   });
 }
 
+const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** node-postgres reports a dropped or timed-out connection by message only. */
+const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * Whether `error` means "the database cannot be reached right now" (as opposed to a bug or a
+ * refused statement): network errors, PostgreSQL's connection-exception (08) and
+ * operator-intervention (57P) classes, too many connections (53300), and node-postgres's own
+ * connection failures, whether MikroORM wrapped them or not.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof ConnectionException) return true;
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'].includes(code);
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, sqlState, message } = error as { code?: unknown; sqlState?: unknown; message?: unknown };
+  const state = typeof sqlState === 'string' ? sqlState : typeof code === 'string' ? code : '';
+  if (NETWORK_CODES.has(state) || state.startsWith('08') || state.startsWith('57P') || state === '53300') return true;
+  if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true;
+  return false;
 }
 
 function toPublic(error: unknown): GraphQLError | undefined {
@@ -79,10 +93,16 @@ function toPublic(error: unknown): GraphQLError | undefined {
   return undefined;
 }
 
+/** graphql-js wraps a thrown non-Error (node-postgres throws plain objects) as NonErrorThrown. */
+function unwrapThrownValue(error: unknown): unknown {
+  const thrown = (error as { thrownValue?: unknown } | null)?.thrownValue;
+  return thrown !== undefined ? thrown : error;
+}
+
 /** Apollo's formatError: keeps public errors, masks the rest, never sends a stack trace. */
 export function createErrorFormatter(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = unwrapThrownValue(unwrapResolverError(error));
     const publicError = toPublic(original) ?? (original !== error ? toPublic(error) : undefined);
     if (publicError) {
       const { stacktrace: _dropped, ...extensions } = { ...formatted.extensions, ...publicError.extensions };

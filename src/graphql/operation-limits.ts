@@ -1,6 +1,6 @@
 // Limits checked before anything executes. GraphQL lets one request carry a hundred aliased
 // logins or a query two hundred levels deep (SECURITY-NOTES, measured on Apollo's defaults):
-// GraphQL Armor bounds depth, aliases, tokens, directives and cost, and the rule below allows at
+// GraphQL Armor bounds depth, aliases, directives and cost, the parser bounds tokens, and the rule below allows at
 // most one credential-bearing mutation per operation, so that throttling, which counts each
 // execution, is not the only line of defence.
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -46,12 +46,18 @@ function countCredentialFields(context: ValidationContext, selectionSet: Selecti
   return count;
 }
 
-export function createOperationLimits(config: Config): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+export function createOperationLimits(config: Config): {
+  plugins: ApolloServerPlugin[];
+  validationRules: ValidationRule[];
+  parseOptions: { maxTokens: number };
+} {
   const limits = config.graphql;
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
-    maxTokens: { n: limits.maxTokens, exposeLimits: true },
+    // Apollo's own parser limit answers 400 GRAPHQL_PARSE_FAILED; Armor's plugin would throw
+    // from a request hook, which Apollo answers with a 500.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 20, exposeLimits: true },
     costLimit: { maxCost: limits.maxCost, ignoreIntrospection: true, exposeLimits: true },
     // Apollo's hideSchemaDetailsFromClientErrors already removes suggestions in production;
@@ -62,5 +68,6 @@ export function createOperationLimits(config: Config): { plugins: ApolloServerPl
     // Armor's typings name Apollo's CommonJS build, Tessera loads its ESM build: the same shapes.
     plugins: armor.plugins as unknown as ApolloServerPlugin[],
     validationRules: [...armor.validationRules, oneCredentialMutationPerOperation],
+    parseOptions: { maxTokens: limits.maxTokens },
   };
 }

@@ -4,7 +4,7 @@
 // Plain JavaScript: jest imports global setup natively, outside ts-jest, so this file loads
 // src/db/embedded.ts through Node's own type stripping (it has only erasable TypeScript).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,13 @@ function compileProject() {
     let output = '';
     tsc.stdout.on('data', (chunk) => (output += chunk));
     tsc.stderr.on('data', (chunk) => (output += chunk));
-    tsc.on('close', (code) => (code === 0 ? resolve(outDir) : reject(new Error(`tsc failed:\n${output}`))));
+    // tsc emits despite type errors; only errors in the server's own code make the build unusable
+    // (a test file's errors are reported by ts-jest for that file).
+    tsc.on('close', (code) => {
+      const serverErrors = output.split('\n').filter((line) => /^(src|migrations)\//.test(line));
+      if (code === 0 || (serverErrors.length === 0 && existsSync(path.join(outDir, 'src', 'main.js')))) resolve(outDir);
+      else reject(new Error(`tsc failed:\n${output}`));
+    });
   });
 }
 

@@ -1,0 +1,130 @@
+// Guessing and flooding: attempts are counted per field execution, per client IP and per
+// account, in PostgreSQL so that every instance shares the counts; locks expire by themselves.
+import { onlyError } from '../helpers/graphql-client.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const LOGIN = 'mutation L($input: LoginInput!) { login(input: $input) { accessToken } }';
+
+describe('per account', () => {
+  let first: TestServer;
+  let second: TestServer;
+  beforeAll(async () => {
+    const limits = { ACCOUNT_LOCK_FAILURES: '3', ACCOUNT_LOCK_DURATION: '2', ACCOUNT_LOCK_WINDOW: '1m' };
+    first = await startTestServer(limits);
+    // A second instance on the same database: the counts live in PostgreSQL.
+    second = await startTestServer(limits, first.database);
+  });
+  afterAll(async () => {
+    await second.stop();
+    await first.stop();
+  });
+
+  test('repeated failures lock the account on every instance, even for the right password, until the lock expires', async () => {
+    await first.client.signup('victim');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(onlyError(await first.client.login('victim', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    }
+    for (const server of [first, second]) {
+      const locked = onlyError(await server.client.login('victim'));
+      expect(locked.extensions?.code).toBe('RATE_LIMITED');
+      expect(locked.extensions?.retryAfter).toEqual(expect.any(Number));
+      expect(locked.extensions?.retryAfter as number).toBeGreaterThanOrEqual(1);
+      expect(locked.extensions?.retryAfter as number).toBeLessThanOrEqual(2);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await second.client.login('victim')).errors).toBeUndefined();
+  });
+
+  test('a name with no account locks the same way, so the lock tells nothing about which accounts exist', async () => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    }
+    expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  test('a successful login clears the failure count', async () => {
+    await first.client.signup('forgetful');
+    for (let round = 0; round < 2; round++) {
+      for (let attempt = 0; attempt < 2; attempt++) await first.client.login('forgetful', 'not the password');
+      expect((await first.client.login('forgetful')).errors).toBeUndefined();
+    }
+  });
+
+  test('reauthenticate counts failed password checks against the same lock', async () => {
+    const user = await first.client.signup('reauth');
+    const reauth = (password: string) =>
+      first.client.request('mutation R($p: String!) { reauthenticate(password: $p) { accessToken } }', { p: password }, { token: user.accessToken });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(onlyError(await reauth('not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    }
+    expect(onlyError(await reauth('correct horse battery')).extensions?.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('per client IP', () => {
+  let app: TestServer;
+  beforeAll(async () => {
+    app = await startTestServer({ RATE_LIMIT_IP_ATTEMPTS: '4', RATE_LIMIT_IP_REFRESHES: '2', RATE_LIMIT_IP_WINDOW: '1m' });
+  });
+  afterAll(() => app.stop());
+
+  test('credential attempts from one IP are limited across accounts and fields, and X-Forwarded-For is not believed from a stranger', async () => {
+    await app.client.signup('ip-one'); // 1
+    await app.client.login('ip-one'); // 2
+    await app.client.login('someone-else', 'wrong password'); // 3
+    await app.client.login('ip-one', 'wrong password'); // 4
+    const limited = await app.client.request(LOGIN, { input: { usernameOrEmail: 'ip-one', password: 'correct horse battery' } }, {
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(onlyError(limited).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    const signup = await app.client.request('mutation { signup(input: {username: "ip-two", email: "ip2@example.com", password: "correct horse battery"}) { accessToken } }');
+    expect(onlyError(signup).extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  test('refreshes from one IP are limited on their own budget', async () => {
+    const other = await startTestServer({ RATE_LIMIT_IP_REFRESHES: '2' }, app.database);
+    try {
+      const user = (await other.client.login('ip-one')).data!.login;
+      let token = user.refreshToken as string;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const rotated = await other.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', { t: token });
+        expect(rotated.errors).toBeUndefined();
+        token = rotated.data.refresh.refreshToken;
+      }
+      const limited = await other.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', { t: token });
+      expect(onlyError(limited).extensions?.code).toBe('RATE_LIMITED');
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  let app: TestServer;
+  beforeAll(async () => {
+    app = await startTestServer({ RATE_LIMIT_IP_ATTEMPTS: '2', TRUST_PROXY: 'loopback' });
+  });
+  afterAll(() => app.stop());
+
+  const fromClient = (ip: string, name: string) =>
+    app.client.request(LOGIN, { input: { usernameOrEmail: name, password: 'wrong password' } }, { headers: { 'x-forwarded-for': ip } });
+
+  test('each client address named by the proxy has its own budget', async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(onlyError(await fromClient('198.51.100.1', `a${attempt}`)).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    }
+    expect(onlyError(await fromClient('198.51.100.1', 'a3')).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await fromClient('198.51.100.2', 'b1')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+  });
+
+  test('the client address is what sessions and audit events record', async () => {
+    const result = await app.client.request(
+      'mutation { signup(input: {username: "proxied", email: "proxied@example.com", password: "correct horse battery"}) { accessToken } }',
+      {},
+      { headers: { 'x-forwarded-for': '192.0.2.77' } },
+    );
+    const token = result.data.signup.accessToken as string;
+    const sessions = await app.client.request('{ mySessions { ip } }', {}, { token });
+    expect(sessions.data.mySessions).toEqual([{ ip: '192.0.2.77' }]);
+  });
+});

@@ -38,7 +38,8 @@ export class AuthResolver {
     @Ctx() context: Context,
   ): Promise<AuthPayloadType> {
     const token = refreshToken ?? context.presentedToken;
-    if (!token) throw fromAuthError(new AuthError(AuthFailure.TOKEN_MISSING, 'No refresh token was sent'));
+    // An empty string was sent, so it is an invalid token rather than a missing one.
+    if (token === undefined) throw fromAuthError(new AuthError(AuthFailure.TOKEN_MISSING, 'No refresh token was sent'));
     return toAuthPayload(await context.services.sessions.refresh(context.em, token, context.meta), context);
   }
 

@@ -1,7 +1,7 @@
 // The only reader of the environment. Everything Tessera can be told is parsed, validated and
 // frozen here, once, so that a bad or unsafe setting stops the start with a message naming the
 // variable instead of surfacing later as a confusing runtime failure.
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
@@ -188,11 +188,43 @@ function resolveSecret(read: Reader, isProduction: boolean, dataDir: string, war
 function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): JwtKeys {
   const algorithm = read.oneOf('JWT_ALGORITHM', JWT_ALGORITHMS, 'HS256');
   if (algorithm === 'HS256') return { algorithm, secret: resolveSecret(read, isProduction, dataDir, warnings) };
-  return {
-    algorithm,
-    privateKeyPem: readPem('JWT_PRIVATE_KEY', read.optionalString('JWT_PRIVATE_KEY')),
-    publicKeyPem: readPem('JWT_PUBLIC_KEY', read.optionalString('JWT_PUBLIC_KEY')),
-  };
+  const privateKeyPem = readPem('JWT_PRIVATE_KEY', read.optionalString('JWT_PRIVATE_KEY'));
+  const publicKeyPem = readPem('JWT_PUBLIC_KEY', read.optionalString('JWT_PUBLIC_KEY'));
+  checkKeyPair(algorithm, privateKeyPem, publicKeyPem);
+  return { algorithm, privateKeyPem, publicKeyPem };
+}
+
+const RSA_MIN_BITS = 2048;
+
+/**
+ * The pair must suit the algorithm and belong together; otherwise the server would start and
+ * then fail every login (a wrong key type or size) or every request (mismatched halves).
+ */
+function checkKeyPair(algorithm: Exclude<JwtAlgorithm, 'HS256'>, privateKeyPem: string, publicKeyPem: string): void {
+  const privateKey = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(privateKeyPem));
+  const publicKey = parseKey('JWT_PUBLIC_KEY', () => createPublicKey(publicKeyPem));
+  const details = privateKey.asymmetricKeyDetails ?? {};
+  if (algorithm === 'ES256') {
+    if (privateKey.asymmetricKeyType !== 'ec' || details.namedCurve !== 'prime256v1') {
+      throw new ConfigError('JWT_PRIVATE_KEY', 'must be an EC key on the P-256 curve for ES256');
+    }
+  } else if (privateKey.asymmetricKeyType !== 'rsa' && privateKey.asymmetricKeyType !== 'rsa-pss') {
+    throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key for ${algorithm}`);
+  } else if ((details.modulusLength ?? 0) < RSA_MIN_BITS) {
+    throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key of at least ${RSA_MIN_BITS} bits (got ${details.modulusLength})`);
+  }
+  const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+  if (!derived.equals(publicKey.export({ type: 'spki', format: 'der' }))) {
+    throw new ConfigError('JWT_PUBLIC_KEY', 'is not the public half of JWT_PRIVATE_KEY');
+  }
+}
+
+function parseKey(name: string, parse: () => KeyObject): KeyObject {
+  try {
+    return parse();
+  } catch {
+    throw new ConfigError(name, 'is not a PEM key that can be read');
+  }
 }
 
 function validateDatabaseUrl(url: string | undefined): string | undefined {

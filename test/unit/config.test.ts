@@ -1,0 +1,205 @@
+// loadConfig: what it refuses (naming the variable at fault) and what it accepts.
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TokenService } from '../../src/auth/tokens.js';
+import { ConfigError, loadConfig, parseDurationSeconds, type Env } from '../../src/config.js';
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------------------------
+
+const root = mkdtempSync(path.join(tmpdir(), 'tessera-config-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let dirCount = 0;
+/** A data directory that does not exist yet, inside this run's temporary folder. */
+function freshDataDir(): string {
+  dirCount += 1;
+  return path.join(root, `data-${dirCount}`, 'nested');
+}
+
+const SECRET = randomBytes(48).toString('base64url');
+
+/** A valid test environment with `overrides` on top; an override set to undefined removes the variable. */
+function envWith(overrides: Env = {}): Env {
+  return { NODE_ENV: 'test', TESSERA_DATA_DIR: freshDataDir(), JWT_SECRET_KEY: SECRET, ...overrides };
+}
+
+function rsaPem(modulusLength = 2048): { privateKeyPem: string; publicKeyPem: string } {
+  const pair = generateKeyPairSync('rsa', {
+    modulusLength,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { privateKeyPem: pair.privateKey, publicKeyPem: pair.publicKey };
+}
+
+function expectConfigError(env: Env, variable: string): void {
+  let thrown: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(ConfigError);
+  expect((thrown as ConfigError).variable).toBe(variable);
+  expect((thrown as ConfigError).message).toMatch(new RegExp(`^${variable}: `));
+}
+
+const rsa = rsaPem();
+const notPemFile = path.join(root, 'not-a-key.txt');
+writeFileSync(notPemFile, 'this is not a key\n');
+
+// ---------------------------------------------------------------------------------------------
+// Refusals
+// ---------------------------------------------------------------------------------------------
+
+interface RefusalRow {
+  name: string;
+  env: Env;
+  variable: string;
+}
+
+const refusals: RefusalRow[] = [
+  { name: 'production without JWT_SECRET_KEY', env: { NODE_ENV: 'production', JWT_SECRET_KEY: undefined }, variable: 'JWT_SECRET_KEY' },
+  { name: 'production with a blank JWT_SECRET_KEY', env: { NODE_ENV: 'production', JWT_SECRET_KEY: '   ' }, variable: 'JWT_SECRET_KEY' },
+  { name: 'a JWT_SECRET_KEY of 31 bytes', env: { JWT_SECRET_KEY: 'x'.repeat(31) }, variable: 'JWT_SECRET_KEY' },
+  { name: 'a JWT_SECRET_KEY of 31 bytes in production', env: { NODE_ENV: 'production', JWT_SECRET_KEY: randomBytes(31).toString('latin1').replace(/[^\x20-\x7e]/g, 'a') }, variable: 'JWT_SECRET_KEY' },
+  { name: 'JWT_ACCESS_TOKEN_EXPIRES "15 minutes"', env: { JWT_ACCESS_TOKEN_EXPIRES: '15 minutes' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
+  { name: 'JWT_ACCESS_TOKEN_EXPIRES "-1"', env: { JWT_ACCESS_TOKEN_EXPIRES: '-1' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
+  { name: 'JWT_ACCESS_TOKEN_EXPIRES "0"', env: { JWT_ACCESS_TOKEN_EXPIRES: '0' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
+  { name: 'JWT_ACCESS_TOKEN_EXPIRES "1.5h"', env: { JWT_ACCESS_TOKEN_EXPIRES: '1.5h' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
+  { name: 'JWT_REFRESH_TOKEN_EXPIRES "30 days"', env: { JWT_REFRESH_TOKEN_EXPIRES: '30 days' }, variable: 'JWT_REFRESH_TOKEN_EXPIRES' },
+  { name: 'JWT_LEEWAY "-5"', env: { JWT_LEEWAY: '-5' }, variable: 'JWT_LEEWAY' },
+  { name: 'JWT_ALGORITHM "none"', env: { JWT_ALGORITHM: 'none' }, variable: 'JWT_ALGORITHM' },
+  { name: 'JWT_ALGORITHM "HS512"', env: { JWT_ALGORITHM: 'HS512' }, variable: 'JWT_ALGORITHM' },
+  { name: 'RS256 without JWT_PRIVATE_KEY', env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: rsa.publicKeyPem }, variable: 'JWT_PRIVATE_KEY' },
+  { name: 'RS256 without JWT_PUBLIC_KEY', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem }, variable: 'JWT_PUBLIC_KEY' },
+  { name: 'a JWT_PRIVATE_KEY path that does not exist', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: path.join(root, 'missing.pem'), JWT_PUBLIC_KEY: rsa.publicKeyPem }, variable: 'JWT_PRIVATE_KEY' },
+  { name: 'a JWT_PUBLIC_KEY file that holds no PEM', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: notPemFile }, variable: 'JWT_PUBLIC_KEY' },
+  { name: 'DATABASE_URL "mysql://x"', env: { DATABASE_URL: 'mysql://x' }, variable: 'DATABASE_URL' },
+  { name: 'DATABASE_URL "not a url"', env: { DATABASE_URL: 'not a url' }, variable: 'DATABASE_URL' },
+  { name: 'PORT "abc"', env: { PORT: 'abc' }, variable: 'PORT' },
+  { name: 'PORT "70000"', env: { PORT: '70000' }, variable: 'PORT' },
+  { name: 'PORT "80.5"', env: { PORT: '80.5' }, variable: 'PORT' },
+  { name: 'production with ARGON2_MEMORY_KIB=1024', env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }, variable: 'ARGON2_MEMORY_KIB' },
+  { name: 'production with m=7168 KiB and t=1 (below memory x passes)', env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '7168', ARGON2_TIME_COST: '1' }, variable: 'ARGON2_MEMORY_KIB' },
+  { name: 'JWT_REFRESH_TOKEN_EXPIRES shorter than JWT_ACCESS_TOKEN_EXPIRES', env: { JWT_ACCESS_TOKEN_EXPIRES: '15m', JWT_REFRESH_TOKEN_EXPIRES: '14m' }, variable: 'JWT_REFRESH_TOKEN_EXPIRES' },
+  { name: 'JWT_HEADER_NAME "Auth orization"', env: { JWT_HEADER_NAME: 'Auth orization' }, variable: 'JWT_HEADER_NAME' },
+  { name: 'JWT_HEADER_NAME "Authorization:"', env: { JWT_HEADER_NAME: 'Authorization:' }, variable: 'JWT_HEADER_NAME' },
+  { name: 'JWT_HEADER_TYPE "Bearer token"', env: { JWT_HEADER_TYPE: 'Bearer token' }, variable: 'JWT_HEADER_TYPE' },
+  { name: 'LOG_LEVEL "verbose"', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
+  { name: 'GRAPHQL_INTROSPECTION "maybe"', env: { GRAPHQL_INTROSPECTION: 'maybe' }, variable: 'GRAPHQL_INTROSPECTION' },
+  { name: 'TRUST_PROXY "not-an-address"', env: { TRUST_PROXY: 'not-an-address' }, variable: 'TRUST_PROXY' },
+];
+
+describe('loadConfig refuses', () => {
+  test.each(refusals)('$name, naming $variable', ({ env, variable }) => {
+    expectConfigError(envWith(env), variable);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Accepted settings
+// ---------------------------------------------------------------------------------------------
+
+describe('durations', () => {
+  test.each([
+    ['900', 900],
+    ['15m', 900],
+    ['12h', 43_200],
+    ['30d', 2_592_000],
+  ])('reads "%s" as %i seconds', (raw, seconds) => {
+    expect(parseDurationSeconds(raw)).toBe(seconds);
+    expect(loadConfig(envWith({ JWT_REFRESH_TOKEN_EXPIRES: raw })).config.jwt.refreshTokenTtlSeconds).toBe(seconds);
+  });
+
+  test('reads JWT_ACCESS_TOKEN_EXPIRES and defaults to 15 minutes and 30 days', () => {
+    expect(loadConfig(envWith({ JWT_ACCESS_TOKEN_EXPIRES: '5m' })).config.jwt.accessTokenTtlSeconds).toBe(300);
+    const { jwt } = loadConfig(envWith()).config;
+    expect([jwt.accessTokenTtlSeconds, jwt.refreshTokenTtlSeconds]).toEqual([900, 2_592_000]);
+  });
+});
+
+describe('the Authorization header', () => {
+  test('an empty JWT_HEADER_TYPE means a bare token', () => {
+    expect(loadConfig(envWith({ JWT_HEADER_TYPE: '' })).config.jwt.headerType).toBe('');
+  });
+
+  test('JWT_HEADER_TYPE "JWT" is kept as given, and Bearer is the default', () => {
+    expect(loadConfig(envWith({ JWT_HEADER_TYPE: 'JWT' })).config.jwt.headerType).toBe('JWT');
+    expect(loadConfig(envWith()).config.jwt.headerType).toBe('Bearer');
+  });
+
+  test('JWT_HEADER_NAME is lower-cased as Node presents incoming header names', () => {
+    expect(loadConfig(envWith({ JWT_HEADER_NAME: 'X-Auth-Token' })).config.jwt.headerName).toBe('x-auth-token');
+  });
+});
+
+describe('keys', () => {
+  test('accepts a JWT_SECRET_KEY of exactly 32 bytes', () => {
+    const secret = 'k'.repeat(32);
+    const { keys } = loadConfig(envWith({ JWT_SECRET_KEY: secret })).config.jwt;
+    expect(keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret) });
+  });
+
+  test('accepts PEM keys written on one line with \\n escapes, as in an .env file', () => {
+    const escaped = (pem: string) => pem.trimEnd().replace(/\n/g, '\\n');
+    const { keys } = loadConfig(envWith({ JWT_ALGORITHM: 'rs256', JWT_PRIVATE_KEY: escaped(rsa.privateKeyPem), JWT_PUBLIC_KEY: escaped(rsa.publicKeyPem) })).config.jwt;
+    expect(keys).toEqual({ algorithm: 'RS256', privateKeyPem: rsa.privateKeyPem.trimEnd(), publicKeyPem: rsa.publicKeyPem.trimEnd() });
+  });
+
+  test('refuses a JWT_PUBLIC_KEY that is not the public half of JWT_PRIVATE_KEY', () => {
+    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: rsaPem().publicKeyPem }), 'JWT_PUBLIC_KEY');
+  });
+
+  test('refuses an RSA key shorter than 2048 bits', () => {
+    const weak = rsaPem(1024);
+    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: weak.privateKeyPem, JWT_PUBLIC_KEY: weak.publicKeyPem }), 'JWT_PRIVATE_KEY');
+  });
+
+  test('refuses an EC key pair when RS256 is configured', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: ec.privateKey, JWT_PUBLIC_KEY: ec.publicKey }), 'JWT_PRIVATE_KEY');
+  });
+
+  test('outside production without a secret, generates one in TESSERA_DATA_DIR (mode 0600), warns, and reuses it', () => {
+    const dataDir = freshDataDir();
+    const env = envWith({ TESSERA_DATA_DIR: dataDir, JWT_SECRET_KEY: undefined, NODE_ENV: 'development' });
+    const first = loadConfig(env);
+    const secretFile = path.join(dataDir, 'jwt-secret');
+    expect(statSync(secretFile).mode & 0o777).toBe(0o600);
+    expect(first.warnings).toEqual([expect.stringContaining(secretFile)]);
+    const firstKeys = first.config.jwt.keys;
+    if (firstKeys.algorithm !== 'HS256') throw new Error('expected HS256');
+    expect(firstKeys.secret.length).toBeGreaterThanOrEqual(32);
+    expect(firstKeys.secret.toString('utf8')).toBe(readFileSync(secretFile, 'utf8').trim());
+
+    const second = loadConfig(env);
+    expect(second.warnings).toEqual([expect.stringContaining(secretFile)]);
+    expect(second.config.jwt.keys).toEqual(firstKeys);
+    const signed = new TokenService(first.config.jwt).signAccessToken({ sub: randomUUID(), sid: randomUUID(), roles: ['USER'], fresh: false });
+    expect(new TokenService(second.config.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
+  });
+
+  test('a generated secret differs between data directories', () => {
+    const load = () => loadConfig(envWith({ JWT_SECRET_KEY: undefined })).config.jwt.keys;
+    expect(load()).not.toEqual(load());
+  });
+});
+
+test('returns a deeply frozen config', () => {
+  const { config } = loadConfig(envWith({ TRUST_PROXY: 'loopback' }));
+  for (const part of [config, config.jwt, config.jwt.keys, config.sessions, config.argon2, config.graphql, config.throttle, config.trustProxy]) {
+    expect(Object.isFrozen(part)).toBe(true);
+  }
+  expect(() => {
+    (config as { port: number }).port = 1;
+  }).toThrow(TypeError);
+  expect(() => {
+    (config.jwt as { issuer: string }).issuer = 'evil';
+  }).toThrow(TypeError);
+  expect(config.jwt.issuer).toBe('tessera');
+});

@@ -110,11 +110,12 @@ export class AccountService {
   async login(em: EntityManager, input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
     const identifier = input.usernameOrEmail.trim().toLowerCase();
-    const user = identifier.length > EMAIL_MAX_LENGTH
+    // No account's name is longer than an email or holds a NUL (which PostgreSQL text cannot).
+    const user = identifier.length > EMAIL_MAX_LENGTH || identifier.includes('\u0000')
       ? null
       : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
     // Unknown names lock too, so that the lock does not tell which accounts exist.
-    const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH)}`;
+    const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`;
     await this.throttle.assertAccountUnlocked(accountKey);
     if (!user) {
       await this.passwords.verifyDummy(input.password);

@@ -71,7 +71,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, sqlState, message } = error as { code?: unknown; sqlState?: unknown; message?: unknown };
   const state = typeof sqlState === 'string' ? sqlState : typeof code === 'string' ? code : '';
-  if (NETWORK_CODES.has(state) || state.startsWith('08') || state.startsWith('57P') || state === '53300') return true;
+  // 08P01 (protocol violation) is PostgreSQL refusing a malformed value, not a lost connection.
+  if (NETWORK_CODES.has(state) || (state.startsWith('08') && state !== '08P01') || state.startsWith('57P') || state === '53300') return true;
   if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true;
   return false;
 }

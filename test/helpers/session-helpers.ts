@@ -1,8 +1,8 @@
 // Shared by the session tests (refresh, logout, account security): the operations they send, and
 // small readers of what comes back. Everything goes over real HTTP to a real server.
-import { Role } from '../../src/db/entities/index.js';
 import type { AuthPayload, GraphQLResult } from './graphql-client.js';
 import type { TestServer } from './test-server.js';
+import { decodeJwt } from './fixtures.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -44,9 +44,7 @@ export interface AuthEventRow {
 
 /** The claims of a JWT, read without verifying it (the server did that). */
 export function claimsOf(token: string): Record<string, any> {
-  const payload = token.split('.')[1];
-  if (!payload) throw new Error(`not a JWT: ${token}`);
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  return decodeJwt(token).payload;
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -101,16 +99,7 @@ export async function mySessions(app: TestServer, accessToken: string): Promise<
   return result.data.mySessions as SessionRow[];
 }
 
-/** An ADMIN made as an operator would, then logged in over HTTP: its tokens are fresh. */
-export async function createAdmin(app: TestServer, username: string, password = 'admin password 1'): Promise<AuthPayload> {
-  await app.server.services.accounts.createUser(app.orm.em.fork(), {
-    username,
-    email: `${username}@example.com`,
-    password,
-    roles: [Role.USER, Role.ADMIN],
-  });
-  return loginOk(app, username, password);
-}
+export { createAdmin } from './fixtures.js';
 
 export async function authEvents(app: TestServer, adminToken: string, variables: { userId?: string; limit?: number } = {}): Promise<AuthEventRow[]> {
   const result = await app.client.request(AUTH_EVENTS, { limit: 200, ...variables }, { token: adminToken });

@@ -27,6 +27,7 @@ import {
   USERS,
 } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { ADMIN_PASSWORD } from '../helpers/fixtures.js';
 
 let app: TestServer;
 let admin: AuthPayload;
@@ -100,7 +101,7 @@ describe('fresh tokens', () => {
     expect(me.data?.me.isActive).toBe(true);
 
     // The same admin, after reauthenticating, may.
-    const reauth = await app.client.request(REAUTHENTICATE, { p: 'admin password 1' }, { token: stale.accessToken });
+    const reauth = await app.client.request(REAUTHENTICATE, { p: ADMIN_PASSWORD }, { token: stale.accessToken });
     admin = reauth.data.reauthenticate as AuthPayload;
     const allowed = await app.client.request(SET_USER_ROLES, { id: target.user.id, roles: ['USER'] }, { token: admin.accessToken });
     expect(allowed.errors).toBeUndefined();

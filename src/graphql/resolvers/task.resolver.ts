@@ -16,8 +16,9 @@ function toTaskType(task: Task, owner: UserView = toUserView(task.owner)): TaskT
 
 function checkTitle(raw: string): string {
   const title = raw.trim();
-  if (title.length < 1 || title.length > TITLE_MAX_LENGTH) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, `title must be 1 to ${TITLE_MAX_LENGTH} characters`, { field: 'title' });
+  // PostgreSQL text cannot hold NUL; other control characters have no place in a title either.
+  if (title.length < 1 || title.length > TITLE_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(title)) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `title must be 1 to ${TITLE_MAX_LENGTH} characters, without control characters`, { field: 'title' });
   }
   return title;
 }

@@ -1,0 +1,117 @@
+// The operator's way to a first ADMIN, exactly as the README gives it:
+// `npm run user:create -- --username NAME --email E --role ADMIN`, the password on stdin.
+// npm builds the project first, hence the long timeout.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { User } from '../../src/db/entities/index.js';
+import { onlyError } from '../helpers/graphql-client.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const THREE_BUILDS_MS = 120_000;
+
+const ROOT_PASSWORD = 'operator chosen password';
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let database: TestDatabase;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_TIME_COST: '1',
+    ARGON2_PARALLELISM: '1',
+    JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    TESSERA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'tessera-cli-data-')),
+  };
+});
+afterAll(() => database?.drop());
+
+/** `npm run --silent user:create -- <args>` with `input` piped to stdin. */
+function createUser(args: string[], input: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'user:create', '--', ...args], { cwd: process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+async function countUsers(app: TestServer, usernameKey: string): Promise<number> {
+  return app.orm.em.fork().count(User, { usernameKey });
+}
+
+// Sequential on purpose: every run rebuilds dist/ first.
+describe('npm run user:create', () => {
+  let root: CliRun;
+  let badRole: CliRun;
+  let weak: CliRun;
+  let app: TestServer;
+
+  beforeAll(async () => {
+    root = await createUser(['--username', 'root1', '--email', 'r@example.com', '--role', 'ADMIN'], `${ROOT_PASSWORD}\n`);
+    badRole = await createUser(['--username', 'root2', '--email', 'r2@example.com', '--role', 'SUPERUSER'], `${ROOT_PASSWORD}\n`);
+    weak = await createUser(['--username', 'root3', '--email', 'r3@example.com', '--role', 'ADMIN'], 'short\n');
+    // The same database the CLI wrote to, now served over HTTP.
+    app = await startTestServer({}, database);
+  }, THREE_BUILDS_MS);
+  afterAll(() => app?.stop());
+
+  test('creates the account and exits 0', () => {
+    // Compared with its output, so that a failed run (say, npm's build) shows why.
+    expect({ code: root.code, stdout: root.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/created user root1 \([0-9a-f-]{36}\) with roles .*ADMIN/),
+    });
+    expect(root.stderr).not.toMatch(/error|cannot/i);
+  });
+
+  test('gives the created account ADMIN and USER, usable at once by logging in over HTTP with the piped password', async () => {
+    const login = await app.client.login('root1', ROOT_PASSWORD);
+    expect(login.errors).toBeUndefined();
+    expect(login.data!.login.user).toMatchObject({ username: 'root1', email: 'r@example.com', isActive: true });
+    expect([...login.data!.login.user.roles].sort()).toEqual(['ADMIN', 'USER']);
+    const users = await app.client.request('{ users { username } }', {}, { token: login.data!.login.accessToken });
+    expect(users.errors).toBeUndefined();
+    expect(users.data.users.map((user: { username: string }) => user.username)).toContain('root1');
+  });
+
+  test('does not take the trailing newline of the piped password as part of it', async () => {
+    expect((await app.client.login('root1', ROOT_PASSWORD)).errors).toBeUndefined();
+    const withNewline = await app.client.login('root1', `${ROOT_PASSWORD}\n`);
+    expect(onlyError(withNewline).extensions?.reason).toBe('INVALID_CREDENTIALS');
+  });
+
+  test('refuses an unknown role with exit code 64 and creates nothing', async () => {
+    expect({ code: badRole.code, stdout: badRole.stdout, stderr: badRole.stderr }).toEqual({
+      code: 64,
+      stdout: expect.any(String),
+      stderr: expect.stringMatching(/unknown role SUPERUSER/),
+    });
+    expect(await countUsers(app, 'root2')).toBe(0);
+  });
+
+  test('refuses a weak password with a non-zero exit naming WEAK_PASSWORD and creates nothing', async () => {
+    expect({ stdout: weak.stdout, stderr: weak.stderr }).toEqual({ stdout: expect.any(String), stderr: expect.stringMatching(/WEAK_PASSWORD/) });
+    expect(weak.code).not.toBe(0);
+    expect(weak.code).not.toBeNull();
+    expect(await countUsers(app, 'root3')).toBe(0);
+  });
+});

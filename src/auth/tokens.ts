@@ -6,6 +6,7 @@ import { createHash, createPrivateKey, createPublicKey, createSecretKey, randomU
 import jwt from 'jsonwebtoken';
 import type { Config, JwtAlgorithm } from '../config.js';
 import { AuthError, AuthFailure } from './auth-error.js';
+import { isUuid } from './ids.js';
 
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -42,7 +43,6 @@ interface TokenKind {
 }
 
 const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class TokenService {
@@ -147,10 +147,9 @@ export class TokenService {
     const { sub, sid, jti, iat, exp } = payload;
     const now = nowSeconds();
     if (
-      // Every id Tessera issues is a UUID; anything else never reaches a database query.
-      typeof sub !== 'string' || !UUID.test(sub) ||
-      typeof sid !== 'string' || !UUID.test(sid) ||
-      typeof jti !== 'string' || !UUID.test(jti) ||
+      typeof sub !== 'string' || !isUuid(sub) ||
+      typeof sid !== 'string' || !isUuid(sid) ||
+      typeof jti !== 'string' || !isUuid(jti) ||
       !Number.isSafeInteger(iat) || !Number.isSafeInteger(exp) ||
       (iat as number) > now + this.settings.leewaySeconds ||
       (exp as number) - (iat as number) > kind.maxLifetimeSeconds ||

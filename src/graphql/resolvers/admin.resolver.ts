@@ -5,7 +5,7 @@ import { AccessRule, type Requirement } from '../auth-checker.js';
 import type { Context } from '../context.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { AuthEventType } from './types/auth-event.type.js';
-import { isId } from './types/ids.js';
+import { isUuid } from '../../auth/ids.js';
 import { UserType } from './types/user.type.js';
 import { viewerRef } from './viewer.js';
 
@@ -22,7 +22,7 @@ export class AdminResolver {
     if (limit < 1 || limit > MAX_EVENTS_PAGE) {
       throw new PublicError(ErrorCode.BAD_USER_INPUT, `limit must be from 1 to ${MAX_EVENTS_PAGE}`, { field: 'limit' });
     }
-    if (userId && !isId(userId)) return [];
+    if (userId && !isUuid(userId)) return [];
     return context.services.administration.listEvents(context.em, userId ?? undefined, limit);
   }
 
@@ -33,7 +33,7 @@ export class AdminResolver {
     @Arg('roles', () => [Role]) roles: Role[],
     @Ctx() context: Context,
   ): Promise<UserType> {
-    const user = isId(userId)
+    const user = isUuid(userId)
       ? await context.services.administration.setRoles(context.em, viewerRef(context).userId, userId, roles, context.meta)
       : null;
     if (!user) throw notFound('User');
@@ -47,7 +47,7 @@ export class AdminResolver {
     @Arg('active') active: boolean,
     @Ctx() context: Context,
   ): Promise<UserType> {
-    const user = isId(userId)
+    const user = isUuid(userId)
       ? await context.services.administration.setActive(context.em, viewerRef(context).userId, userId, active, context.meta)
       : null;
     if (!user) throw notFound('User');

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
-import { isId } from './types/ids.js';
+import { isUuid } from '../../auth/ids.js';
 import { LogoutScope } from './types/logout-scope.enum.js';
 import { SessionType } from './types/session.type.js';
 import { viewerOf, viewerRef } from './viewer.js';
@@ -38,7 +38,7 @@ export class SessionResolver {
   @Mutation(() => Boolean, { description: "Ends one of the viewer's own sessions; any other id is NOT_FOUND." })
   async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     const { userId } = viewerRef(context);
-    if (!isId(id) || !(await context.services.sessions.revokeOwn(context.em, userId, id, context.meta))) throw notFound('Session');
+    if (!isUuid(id) || !(await context.services.sessions.revokeOwn(context.em, userId, id, context.meta))) throw notFound('Session');
     return true;
   }
 }

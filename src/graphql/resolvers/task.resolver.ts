@@ -3,7 +3,7 @@ import { toUserView, type UserView } from '../../auth/user-view.js';
 import { Role, Task } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
-import { isId } from './types/ids.js';
+import { isUuid } from '../../auth/ids.js';
 import { TaskType } from './types/task.type.js';
 import { viewerOf } from './viewer.js';
 
@@ -28,7 +28,7 @@ function checkTitle(raw: string): string {
  * indistinguishable from one that does not exist.
  */
 async function findVisibleTask(context: Context, id: string): Promise<Task | null> {
-  if (!isId(id)) return null;
+  if (!isUuid(id)) return null;
   const viewer = viewerOf(context);
   const isAdmin = viewer.user.roles.includes(Role.ADMIN);
   return context.em.findOne(Task, isAdmin ? { id } : { id, owner: viewer.user.id }, { populate: ['owner'] });

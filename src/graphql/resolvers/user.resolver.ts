@@ -3,7 +3,7 @@ import { toUserView } from '../../auth/user-view.js';
 import { Role, User } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
 import { ErrorCode, PublicError } from '../errors.js';
-import { isId } from './types/ids.js';
+import { isUuid } from '../../auth/ids.js';
 import { UserType } from './types/user.type.js';
 import { viewerOf } from './viewer.js';
 
@@ -20,7 +20,7 @@ export class UserResolver {
   @Authorized()
   @Query(() => UserType, { nullable: true, description: 'Any user by id; null when there is none.' })
   async user(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<UserType | null> {
-    if (!isId(id)) return null;
+    if (!isUuid(id)) return null;
     const user = await context.em.findOne(User, { id });
     return user ? toUserView(user) : null;
   }

@@ -1,7 +1,6 @@
 // A real Tessera on a fresh database, listening on a free port, for tests to call over HTTP.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config, type Env } from '../../src/config.js';
@@ -38,7 +37,8 @@ export function testConfig(overrides: Env = {}): Config {
   return loadConfig({
     ...TEST_ENV,
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
-    TESSERA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'tessera-test-data-')),
+    // Never written while JWT_SECRET_KEY is given and DATABASE_URL is set.
+    TESSERA_DATA_DIR: path.join(tmpdir(), 'tessera-test-unused-data'),
     ...overrides,
   }).config;
 }

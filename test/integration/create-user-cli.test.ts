@@ -3,7 +3,6 @@
 // npm builds the project first, hence the long timeout.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { User } from '../../src/db/entities/index.js';
@@ -35,7 +34,8 @@ beforeAll(async () => {
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1',
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
-    TESSERA_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'tessera-cli-data-')),
+    // Never written: the secret is given and the database is not embedded.
+    TESSERA_DATA_DIR: path.join(tmpdir(), 'tessera-test-unused-data'),
   };
 });
 afterAll(() => database?.drop());

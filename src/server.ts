@@ -1,6 +1,7 @@
 // The HTTP face of Tessera: POST/GET /graphql through Apollo Server, GET /healthz, nothing else.
 // createServer never listens by itself, so tests build as many as they like.
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +38,7 @@ class HttpError extends Error {
 export async function createServer(config: Config, orm: Orm, logger: Logger): Promise<TesseraServer> {
   const databaseUrl = orm.config.get('clientUrl') as string;
   const services = createAuthServices(config, databaseUrl);
+  const limits = createOperationLimits(config);
   const apollo = new ApolloServer<Context>({
     schema: await buildTesseraSchema(),
     formatError: createErrorFormatter(logger),
@@ -46,7 +48,13 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
     hideSchemaDetailsFromClientErrors: config.isProduction,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
-    ...createOperationLimits(config),
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    plugins: [
+      ...limits.plugins,
+      // Tessera sets no cache hints; the default plugin would still run a hook on every field.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
   const invalidations = new InvalidationListener(databaseUrl, services.principals, logger);

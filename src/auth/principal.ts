@@ -39,9 +39,17 @@ export class PrincipalService {
     private readonly sessionSettings: Config['sessions'],
   ) {}
 
-  async authenticate(em: EntityManager, token: string): Promise<Viewer> {
+  /**
+   * The viewer behind an access token, or an AuthError. Synchronous when the principal is cached
+   * (the steady state); otherwise a promise of the lookup, which reads in a unit of work forked
+   * from `root`.
+   */
+  authenticate(root: EntityManager, token: string): Viewer | Promise<Viewer> {
     const claims = this.tokens.verifyAccessToken(token);
-    return this.resolve(em, claims);
+    const session = this.cacheEnabled ? this.sessions.get(claims.sid) : undefined;
+    const user = session && this.users.get(session.userId);
+    if (session && user) return this.admit(claims, session, user);
+    return this.load(root, claims.sid).then((loaded) => this.admit(claims, loaded?.session, loaded?.user));
   }
 
   invalidateSession(sessionId: string): void {
@@ -67,14 +75,7 @@ export class PrincipalService {
     this.invalidateAll();
   }
 
-  private async resolve(em: EntityManager, claims: AccessClaims): Promise<Viewer> {
-    let session = this.cacheEnabled ? this.sessions.get(claims.sid) : undefined;
-    let user = session && this.users.get(session.userId);
-    if (!session || !user) {
-      const loaded = await this.load(em, claims.sid);
-      session = loaded?.session;
-      user = loaded?.user;
-    }
+  private admit(claims: Readonly<AccessClaims>, session: SessionState | undefined, user: UserView | undefined): Viewer {
     const now = Date.now();
     const inactivityMs = this.sessionSettings.inactivityTimeoutSeconds * 1000;
     if (

@@ -86,7 +86,9 @@ export class SessionService {
       throw error;
     }
     const outcome = await em.transactional(async (tx): Promise<RefreshOutcome> => {
-      const session = await tx.findOne(Session, { id: claims.sid }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // refresh: the row as it is now that it is locked, not as an earlier read of this unit of
+      // work saw it.
+      const session = await tx.findOne(Session, { id: claims.sid }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!session || session.user.id !== claims.sub || session.revokedAt) return { failure: revoked() };
       const user = await tx.findOneOrFail(User, { id: claims.sub });
       const now = new Date();
@@ -129,7 +131,7 @@ export class SessionService {
 
   /** reissueFresh inside the caller's transaction; the caller announces the session's change. */
   async reissueFreshIn(tx: EntityManager, sessionId: string, meta: RequestMeta, event: AuthEventType): Promise<IssuedTokens> {
-    const session = await tx.findOne(Session, { id: sessionId, revokedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const session = await tx.findOne(Session, { id: sessionId, revokedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
     if (!session) throw revoked();
     const user = await tx.findOneOrFail(User, { id: session.user.id });
     const now = new Date();

@@ -46,27 +46,46 @@ export function extractToken(headerValue: string | string[] | undefined, headerT
   return token;
 }
 
-export async function authenticate(em: EntityManager, services: AuthServices, token: string | AuthError): Promise<Authentication> {
+/** `root` is only forked from: the principal lookup reads in a unit of work of its own. */
+export async function authenticate(root: EntityManager, services: AuthServices, token: string | AuthError): Promise<Authentication> {
   if (token instanceof AuthError) return token.reason === AuthFailure.TOKEN_MISSING ? NO_TOKEN : { failure: token };
   try {
-    return { viewer: await services.principals.authenticate(em, token) };
+    const viewer = services.principals.authenticate(root, token);
+    return { viewer: viewer instanceof Promise ? await viewer : viewer };
   } catch (error) {
     return { failure: error instanceof Error ? error : new Error(String(error)) };
   }
 }
 
+/**
+ * The context of one request. The EntityManager is forked on first use: a request answered from
+ * the principal cache (`me`) needs no unit of work at all. The getter lives on the prototype, so
+ * Apollo's shallow copy of the context does not trigger it.
+ */
+class RequestContext implements Context {
+  private forkedEm: EntityManager | undefined;
+
+  constructor(
+    private readonly root: EntityManager,
+    readonly services: AuthServices,
+    readonly config: Config,
+    readonly meta: RequestMeta,
+    readonly auth: Authentication,
+    readonly presentedToken: string | undefined,
+  ) {}
+
+  get em(): EntityManager {
+    return (this.forkedEm ??= this.root.fork());
+  }
+}
+
 export function createContextBuilder(config: Config, orm: Orm, services: AuthServices) {
+  const root = orm.em as EntityManager;
   return async (request: IncomingMessage, clientIp: string | null): Promise<Context> => {
-    const em = orm.em.fork() as EntityManager;
     const token = extractToken(request.headers[config.jwt.headerName], config.jwt.headerType);
     const userAgent = request.headers['user-agent'];
-    return {
-      em,
-      services,
-      config,
-      meta: { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null },
-      auth: await authenticate(em, services, token),
-      presentedToken: typeof token === 'string' ? token : undefined,
-    };
+    const meta = { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null };
+    const auth = await authenticate(root, services, token);
+    return new RequestContext(root, services, config, meta, auth, typeof token === 'string' ? token : undefined);
   };
 }

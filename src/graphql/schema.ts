@@ -7,6 +7,7 @@ import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
+import { authorizePropertiesSynchronously } from './synchronous-authorization.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
 export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
@@ -20,6 +21,7 @@ export async function buildTesseraSchema(): Promise<GraphQLSchema> {
     validate: false,
   });
   assertEveryRootFieldGuarded(schema);
+  authorizePropertiesSynchronously(schema);
   return schema;
 }
 

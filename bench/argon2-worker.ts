@@ -1,0 +1,66 @@
+// The machine's hashing capacity: argon2id verify with Tessera's parameters, called directly with
+// `concurrency` calls in flight (libuv's pool, as in the server), no HTTP, no database.
+import argon2 from 'argon2';
+import { readFileSync } from 'node:fs';
+import type { Argon2Result, Argon2Spec } from './protocol.js';
+import { percentile } from './stats.js';
+import { runWorker, serveOneRun } from './worker-io.js';
+
+const PASSWORD = 'correct horse battery staple, for the bench';
+
+function rssMb(): number {
+  try {
+    const match = /VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.memoryUsage().rss / 1024 / 1024;
+}
+
+async function verifyFor(spec: Argon2Spec, hash: string, seconds: number): Promise<Argon2Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let peakRssMb = rssMb();
+  const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb())), 100);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const loop = async () => {
+    while (performance.now() < deadline) {
+      const begin = performance.now();
+      const valid = await argon2.verify(hash, PASSWORD.normalize('NFKC'));
+      if (!valid) errors++;
+      latencies.push(performance.now() - begin);
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, loop));
+  clearInterval(sampler);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    event: 'result',
+    requests: latencies.length,
+    seconds: elapsed,
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    errors,
+    peakRssMb,
+  };
+}
+
+let hash = '';
+runWorker(() =>
+  serveOneRun<Argon2Spec, Argon2Result>(
+    async (spec) => {
+      hash = await argon2.hash(PASSWORD, {
+        type: argon2.argon2id,
+        memoryCost: spec.memoryKib,
+        timeCost: spec.timeCost,
+        parallelism: spec.parallelism,
+      });
+      if (spec.warmupSeconds > 0) await verifyFor(spec, hash, spec.warmupSeconds);
+    },
+    (spec) => verifyFor(spec, hash, spec.durationSeconds),
+  ),
+);

@@ -1,0 +1,76 @@
+// The scenarios of issue 5, each as the worker processes it needs. Workers of one scenario warm
+// up together and start measuring together; the first worker's figures make the scenario's row.
+import type { Argon2Spec, LoadSpec } from './protocol.js';
+import type { Seed } from './seed.js';
+
+export interface WorkerPlan {
+  script: 'load-worker.js' | 'argon2-worker.js';
+  spec: LoadSpec | Argon2Spec;
+  label: string;
+}
+
+export interface Scenario {
+  name: string;
+  what: string;
+  workers: WorkerPlan[];
+}
+
+export interface ScenarioContext {
+  url: string;
+  seed: Seed;
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  loginConnections: number;
+  argon2: { memoryKib: number; timeCost: number; parallelism: number };
+}
+
+export const SCENARIO_NAMES = ['control', 'me', 'myTasks', 'refresh', 'login', 'me-under-login-load', 'argon2-raw'] as const;
+
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
+const CONTROL = body('{ __typename }');
+const ME = body('{ me { id username email roles } }');
+const MY_TASKS = body('{ myTasks { id title done createdAt } }');
+const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresIn } }';
+
+export function buildScenarios(context: ScenarioContext): Scenario[] {
+  const timing = { url: context.url, warmupSeconds: context.warmupSeconds, durationSeconds: context.durationSeconds };
+  const tokens = context.seed.users.map((user) => user.accessToken);
+  const load = (label: string, spec: Omit<LoadSpec, 'kind' | 'url' | 'warmupSeconds' | 'durationSeconds'>): WorkerPlan => ({
+    script: 'load-worker.js',
+    label,
+    spec: { kind: 'load', ...timing, ...spec },
+  });
+  const me = load('me', { connections: context.connections, body: ME, tokens });
+  const login = load('login', {
+    connections: context.loginConnections,
+    bodies: context.seed.users.map((user) => body(LOGIN, { input: { usernameOrEmail: user.username, password: user.password } })),
+  });
+  return [
+    // The same request shape as `me` (a rotated header as long as its token, which the server
+    // copies but never reads) so that both scenarios cost the load generator alike.
+    {
+      name: 'control',
+      what: '{ __typename }, no token (token-sized x-bench-padding header)',
+      workers: [load('control', { connections: context.connections, body: CONTROL, tokens, tokenHeader: 'x-bench-padding' })],
+    },
+    { name: 'me', what: `me, ${tokens.length} users' access tokens rotated`, workers: [me] },
+    { name: 'myTasks', what: "the viewer's tasks", workers: [load('myTasks', { connections: context.connections, body: MY_TASKS, tokens })] },
+    {
+      name: 'refresh',
+      what: 'each session chain rotating, always its latest refresh token',
+      workers: [load('refresh', { connections: context.connections, chains: context.seed.refreshChains })],
+    },
+    { name: 'login', what: `distinct users, argon2id m=${context.argon2.memoryKib} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`, workers: [login] },
+    { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },
+    {
+      name: 'argon2-raw',
+      what: 'argon2.verify called directly, no HTTP',
+      workers: [{
+        script: 'argon2-worker.js',
+        label: 'argon2-raw',
+        spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, warmupSeconds: context.warmupSeconds, durationSeconds: context.durationSeconds },
+      }],
+    },
+  ];
+}

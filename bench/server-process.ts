@@ -1,0 +1,127 @@
+// Tessera as its own production-mode process (`node dist/src/main.js`), as an operator runs it,
+// with its peak memory sampled from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Samples the resident set every 100 ms until the returned function is called (peak, MB). */
+  sampleRss(): () => number;
+  /** SIGTERM, then waits for the drain; SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface ServerOptions {
+  projectRoot: string;
+  databaseUrl: string;
+  /** Folder for the server's CPU profile (--cpu-prof), when profiling. */
+  cpuProfileDir?: string;
+}
+
+const READY = /Tessera GraphQL API ready at (\S+)/;
+// 48 characters from an alphabet without quoting trouble.
+const secret = () => randomBytes(36).toString('base64url');
+
+/** The server's environment: nothing inherited that could change its behaviour but the basics. */
+function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    JWT_SECRET_KEY: secret(),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: options.databaseUrl,
+    // All the load comes from 127.0.0.1: the per-IP limits (30 logins a minute) would turn the
+    // login and refresh scenarios into a measure of rejections. The counters are still kept (one
+    // upsert per attempt), so their cost is measured.
+    RATE_LIMIT_IP_ATTEMPTS: '1000000',
+    RATE_LIMIT_IP_REFRESHES: '1000000',
+  };
+  // Operator tuning knobs, passed through so that their effect can be measured.
+  for (const name of ['UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX']) if (process.env[name]) env[name] = process.env[name];
+  return env;
+}
+
+/** CPU seconds (user + system, all threads) the process has used, from /proc; NaN elsewhere. */
+export function readCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every common build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+export function readRssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // no /proc (macOS): ask ps
+  }
+  try {
+    return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+export async function startServer(options: ServerOptions): Promise<ServerProcess> {
+  const args = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...args, path.join(options.projectRoot, 'dist/src/main.js')], {
+    cwd: options.projectRoot,
+    env: serverEnv(options),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
+  child.stderr!.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Tessera did not start within 60 s:\n${output}`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      const match = READY.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Tessera exited (${code ?? child.signalCode}) before it was ready:\n${output}`));
+    });
+  });
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    sampleRss: () => {
+      let peak = readRssMb(pid);
+      const timer = setInterval(() => (peak = Math.max(peak, readRssMb(pid))), 100);
+      return () => {
+        clearInterval(timer);
+        return Math.max(peak, readRssMb(pid));
+      };
+    },
+    stop: async (graceMs = 20_000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      if (child.exitCode !== 0) process.stderr.write(`Tessera stopped with ${child.signalCode ?? child.exitCode}:\n${output}\n`);
+    },
+  };
+}

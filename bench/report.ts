@@ -114,7 +114,7 @@ export function machine() {
     memoryGb: Math.round(os.totalmem() / 1024 ** 3),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
-    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? 'default (4)',
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? `default (the cores: ${os.availableParallelism()})`,
   };
 }
 

@@ -1,6 +1,7 @@
 // The parent side of the protocol: start a worker script as its own Node process, hand it the
 // spec, and let the bench decide when its measurement starts (after every worker has warmed up).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 
 export interface WorkerHandle<R> {
@@ -19,7 +20,13 @@ export function killAllWorkers(): void {
   live.clear();
 }
 
-export function startWorker<R>(script: string, spec: unknown, env: NodeJS.ProcessEnv = process.env): WorkerHandle<R> {
+/**
+ * Workers get the thread pool a Tessera server sizes for itself (the cores, unless
+ * UV_THREADPOOL_SIZE says otherwise), so that argon2-raw hashes with the same pool as login.
+ */
+const WORKER_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(availableParallelism()) };
+
+export function startWorker<R>(script: string, spec: unknown, env: NodeJS.ProcessEnv = WORKER_ENV): WorkerHandle<R> {
   const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'], env });
   live.add(child);
   let stderr = '';

@@ -3,6 +3,7 @@
 // variable instead of surfacing later as a confusing runtime failure.
 import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
@@ -30,6 +31,11 @@ export interface Config {
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
   readonly logLevel: string;
+  /**
+   * libuv's thread pool, where argon2 hashes run. Sized to the cores by default: more threads
+   * only hold more 19 MiB argon2 buffers and take the cores from the event loop (bench).
+   */
+  readonly threadPoolSize: number;
   readonly jwt: {
     readonly keys: JwtKeys;
     readonly issuer: string;
@@ -297,6 +303,7 @@ export function loadConfig(env: Env): LoadedConfig {
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir,
     embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
+    threadPoolSize: read.integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jwt: {
       keys: resolveKeys(read, isProduction, dataDir, warnings),

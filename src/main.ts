@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const { config, warnings } = loaded;
+  // libuv reads this when its pool first starts, which nothing has caused yet.
+  process.env.UV_THREADPOOL_SIZE = String(config.threadPoolSize);
   const logger = createLogger(config);
   for (const warning of warnings) logger.warn(warning);
 

@@ -116,7 +116,7 @@ export class AccountService {
       : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
     // Unknown names lock too, so that the lock does not tell which accounts exist.
     const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`;
-    await this.throttle.assertAccountUnlocked(accountKey);
+    const { hasFailures } = await this.throttle.assertAccountUnlocked(accountKey);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
       await this.recordFailure(em, accountKey, null, meta);
@@ -131,7 +131,7 @@ export class AccountService {
       await this.recordFailure(em, accountKey, user.id, meta);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
-    await this.throttle.clearAccountFailures(accountKey);
+    if (hasFailures) await this.throttle.clearAccountFailures(accountKey);
     // Hashes made under older parameters are upgraded while the plain password is at hand. The
     // policy is not re-applied: a password set under an older policy must not lock its owner out.
     const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
@@ -178,7 +178,7 @@ export class AccountService {
   /** The signed-in user's password check, throttled like a login. */
   private async checkPassword(em: EntityManager, userId: string, password: string, meta: RequestMeta): Promise<User> {
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
-    await this.throttle.assertAccountUnlocked(userId);
+    const { hasFailures } = await this.throttle.assertAccountUnlocked(userId);
     const user = await em.findOne(User, { id: userId });
     if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
     const { valid } = await this.passwords.verify(user.passwordHash, password);
@@ -186,7 +186,7 @@ export class AccountService {
       await this.recordFailure(em, userId, userId, meta);
       throw invalidCredentials();
     }
-    await this.throttle.clearAccountFailures(userId);
+    if (hasFailures) await this.throttle.clearAccountFailures(userId);
     return user;
   }
 

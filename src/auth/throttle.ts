@@ -53,10 +53,14 @@ export class Throttle {
     }
   }
 
-  /** Throws ThrottledError while the account is locked. */
-  async assertAccountUnlocked(accountKey: string): Promise<void> {
+  /**
+   * Throws ThrottledError while the account is locked; otherwise says whether failures are on
+   * record, so that a success only spends a write clearing them when there are some.
+   */
+  async assertAccountUnlocked(accountKey: string): Promise<{ hasFailures: boolean }> {
     const state = await this.accountFailures.get(accountKey);
     if (state && state.remainingPoints <= 0 && state.msBeforeNext > 0) throw toThrottled(state);
+    return { hasFailures: state !== null && state.consumedPoints > 0 };
   }
 
   /** Counts a failed password check; the failure that reaches the limit starts the lock. */

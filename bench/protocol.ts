@@ -20,13 +20,17 @@ export interface LoadSpec {
   chains?: { warmup: string[]; measure: string[] };
 }
 
-export interface LoadResult {
+/** What every worker measures. */
+interface MeasuredRate {
   event: 'result';
   requests: number;
   seconds: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+}
+
+export interface LoadResult extends MeasuredRate {
   /** Socket errors and timeouts. */
   transportErrors: number;
   non2xx: number;
@@ -48,13 +52,7 @@ export interface Argon2Spec {
   durationSeconds: number;
 }
 
-export interface Argon2Result {
-  event: 'result';
-  requests: number;
-  seconds: number;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
+export interface Argon2Result extends MeasuredRate {
   errors: number;
   peakRssMb: number;
 }

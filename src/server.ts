@@ -74,7 +74,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
     config.trustProxy.length > 0 ? proxyaddr(request, trustedProxies) : request.socket.remoteAddress ?? null;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(request.url);
     if (url.pathname === '/healthz') return sendHealth(orm, request, response);
     if (url.pathname !== '/graphql') return sendJson(response, 404, { error: 'not found' });
 
@@ -151,6 +151,14 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
       await services.close();
     },
   };
+}
+
+function parseRequestTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'The request target is not a valid URL');
+  }
 }
 
 function toHeaderMap(request: IncomingMessage): HeaderMap {

@@ -1,5 +1,6 @@
 // What ADMINs do to other accounts: roles, activation, and reading the audit trail. Each change
 // counts from the user's very next request, on every instance.
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthEvent, type Role, User } from '../db/entities/index.js';
 import { AuthEventType, recordAuthEvent } from './audit.js';
@@ -26,7 +27,9 @@ export class AccountAdministration {
   /** Deactivation ends every session of the user; null when there is no such user. */
   async setActive(em: EntityManager, actorId: string, userId: string, active: boolean, meta: RequestMeta): Promise<UserView | null> {
     return this.sessions.mutate(em, async (tx) => {
-      const user = await tx.findOne(User, { id: userId });
+      // Locked first, so that a login in flight either commits its session before the sessions
+      // are revoked below, or sees the account disabled.
+      const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!user) return { result: null, invalidations: [] };
       user.isActive = active;
       const ended = active ? [] : await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.ACCOUNT_DISABLED);

@@ -1,6 +1,6 @@
 // Sign-up and login. Both answer without telling a stranger which accounts exist: one reason for
 // unknown user and wrong password, and the same argon2 work on both paths.
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Role, User } from '../db/entities/index.js';
@@ -116,27 +116,33 @@ export class AccountService {
       : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
     // Unknown names lock too, so that the lock does not tell which accounts exist.
     const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`;
-    const { hasFailures } = await this.throttle.assertAccountUnlocked(accountKey);
+    await this.throttle.beginAccountAttempt(accountKey);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
-      await this.recordFailure(em, accountKey, null, meta);
+      await this.recordFailure(em, null, meta);
       throw invalidCredentials();
     }
-    const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, input.password);
+    const checkedHash = user.passwordHash;
+    const { valid, needsRehash } = await this.passwords.verify(checkedHash, input.password);
     if (!valid) {
-      await this.recordFailure(em, accountKey, user.id, meta);
+      await this.recordFailure(em, user.id, meta);
       throw invalidCredentials();
     }
     if (!user.isActive) {
-      await this.recordFailure(em, accountKey, user.id, meta);
+      await this.recordFailure(em, user.id, meta);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
-    if (hasFailures) await this.throttle.clearAccountFailures(accountKey);
+    await this.throttle.clearAccountFailures(accountKey);
     // Hashes made under older parameters are upgraded while the plain password is at hand. The
     // policy is not re-applied: a password set under an older policy must not lock its owner out.
     const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
     return em.transactional(async (tx) => {
-      const current = tx.merge(user);
+      // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the row
+      // is locked and read again so that a password change, deactivation or deletion committed
+      // meanwhile wins, rather than this login adding a session they would never have revoked.
+      const current = await tx.findOne(User, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      if (!current || current.passwordHash !== checkedHash) throw invalidCredentials();
+      if (!current.isActive) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
       if (newHash) current.passwordHash = newHash;
       const tokens = this.sessions.open(tx, current, meta);
       recordAuthEvent(tx, { type: AuthEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
@@ -159,6 +165,8 @@ export class AccountService {
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
     return this.sessions.mutate(em, async (tx) => {
+      // The update takes the row lock before the other sessions are listed, so a login in flight
+      // either commits first (and its session is revoked here) or sees the new hash.
       await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
       const ended = await this.sessions.revokeAllOfUser(tx, user.id, RevocationReason.PASSWORD_CHANGED, viewer.sessionId);
       const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventType.PASSWORD_CHANGED);
@@ -178,20 +186,19 @@ export class AccountService {
   /** The signed-in user's password check, throttled like a login. */
   private async checkPassword(em: EntityManager, userId: string, password: string, meta: RequestMeta): Promise<User> {
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
-    const { hasFailures } = await this.throttle.assertAccountUnlocked(userId);
+    await this.throttle.beginAccountAttempt(userId);
     const user = await em.findOne(User, { id: userId });
     if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
     const { valid } = await this.passwords.verify(user.passwordHash, password);
     if (!valid) {
-      await this.recordFailure(em, userId, userId, meta);
+      await this.recordFailure(em, userId, meta);
       throw invalidCredentials();
     }
-    if (hasFailures) await this.throttle.clearAccountFailures(userId);
+    await this.throttle.clearAccountFailures(userId);
     return user;
   }
 
-  private async recordFailure(em: EntityManager, accountKey: string, userId: string | null, meta: RequestMeta): Promise<void> {
-    await this.throttle.recordAccountFailure(accountKey);
+  private async recordFailure(em: EntityManager, userId: string | null, meta: RequestMeta): Promise<void> {
     const fork = em.fork();
     recordAuthEvent(fork, { type: AuthEventType.LOGIN_FAILED, userId, ip: meta.ip });
     await fork.flush();

@@ -54,28 +54,25 @@ export class Throttle {
   }
 
   /**
-   * Throws ThrottledError while the account is locked; otherwise says whether failures are on
-   * record, so that a success only spends a write clearing them when there are some.
+   * Counts an attempt on the account before its password is checked (a success clears the count
+   * again), so that guesses sent all at once cannot each pass a read-only check before any of
+   * their failures is recorded. The attempt past the limit starts the lock; while it runs every
+   * attempt is refused, the right password included.
    */
-  async assertAccountUnlocked(accountKey: string): Promise<{ hasFailures: boolean }> {
-    const state = await this.accountFailures.get(accountKey);
-    if (state && state.remainingPoints <= 0 && state.msBeforeNext > 0) throw toThrottled(state);
-    return { hasFailures: state !== null && state.consumedPoints > 0 };
-  }
-
-  /** Counts a failed password check; the failure that reaches the limit starts the lock. */
-  async recordAccountFailure(accountKey: string): Promise<void> {
-    let state: RateLimiterRes;
+  async beginAccountAttempt(accountKey: string): Promise<void> {
     try {
-      state = await this.accountFailures.consume(accountKey);
+      await this.accountFailures.consume(accountKey);
     } catch (rejection) {
-      // Already over the limit (a race past assertAccountUnlocked): the lock stands.
-      if (rejection instanceof RateLimiterRes) return;
-      throw rejection;
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      if (rejection.consumedPoints === this.settings.accountFailures + 1) {
+        await this.accountFailures.block(accountKey, this.settings.accountLockSeconds);
+        throw new ThrottledError(this.settings.accountLockSeconds);
+      }
+      throw toThrottled(rejection);
     }
-    if (state.remainingPoints <= 0) await this.accountFailures.block(accountKey, this.settings.accountLockSeconds);
   }
 
+  /** After a successful password check: the account's count starts over. */
   async clearAccountFailures(accountKey: string): Promise<void> {
     await this.accountFailures.delete(accountKey);
   }

@@ -7,7 +7,7 @@ import { type Role, User } from '../db/entities/index.js';
 import { AuthEventType, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
-import type { RequestMeta } from './request-meta.js';
+import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
@@ -20,12 +20,6 @@ export interface SignupInput {
   username: string;
   email: string;
   password: string;
-}
-
-/** The signed-in caller, as the account operations need it. */
-export interface ViewerRef {
-  userId: string;
-  sessionId: string;
 }
 
 export interface LoginInput {
@@ -132,7 +126,7 @@ export class AccountService {
       await this.recordFailure(em, user.id, meta);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
-    await this.throttle.clearAccountFailures(accountKey);
+    await this.throttle.clearAccountAttempts(accountKey);
     // Hashes made under older parameters are upgraded while the plain password is at hand. The
     // policy is not re-applied: a password set under an older policy must not lock its owner out.
     const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
@@ -194,7 +188,7 @@ export class AccountService {
       await this.recordFailure(em, userId, meta);
       throw invalidCredentials();
     }
-    await this.throttle.clearAccountFailures(userId);
+    await this.throttle.clearAccountAttempts(userId);
     return user;
   }
 

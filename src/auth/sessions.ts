@@ -11,7 +11,7 @@ import { AuthEventType, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { announceInvalidation, applyInvalidation, type Invalidation } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
-import type { RequestMeta } from './request-meta.js';
+import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import type { TokenService } from './tokens.js';
 import { nowSeconds } from './tokens.js';
@@ -142,7 +142,7 @@ export class SessionService {
     return this.issue(session, user, true);
   }
 
-  async logout(em: EntityManager, viewer: { userId: string; sessionId: string }, scope: LogoutScope, meta: RequestMeta): Promise<void> {
+  async logout(em: EntityManager, viewer: ViewerRef, scope: LogoutScope, meta: RequestMeta): Promise<void> {
     await this.mutate(em, async (tx) => {
       const where = scope === LogoutScope.CURRENT
         ? { id: viewer.sessionId }
@@ -151,7 +151,7 @@ export class SessionService {
           : { user: viewer.userId };
       const ended = await this.revokeWhere(tx, where, RevocationReason.LOGOUT);
       recordAuthEvent(tx, { type: AuthEventType.LOGOUT, userId: viewer.userId, sessionId: viewer.sessionId, ip: meta.ip });
-      return { result: undefined, invalidations: ended.map((id) => ({ session: id })) };
+      return { result: undefined, invalidations: ended };
     });
   }
 
@@ -160,7 +160,7 @@ export class SessionService {
     return this.mutate(em, async (tx) => {
       const ended = await this.revokeWhere(tx, { id: sessionId, user: userId }, RevocationReason.REVOKED);
       if (ended.length > 0) recordAuthEvent(tx, { type: AuthEventType.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
-      return { result: ended.length > 0, invalidations: ended.map((id) => ({ session: id })) };
+      return { result: ended.length > 0, invalidations: ended };
     });
   }
 
@@ -168,10 +168,9 @@ export class SessionService {
    * Ends every live session of `userId` except `keepSessionId`, inside the caller's transaction
    * (password change, deactivation). Returns the invalidations to announce.
    */
-  async revokeAllOfUser(tx: EntityManager, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<Invalidation[]> {
+  revokeAllOfUser(tx: EntityManager, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<Invalidation[]> {
     const where = keepSessionId ? { user: userId, id: { $ne: keepSessionId } } : { user: userId };
-    const ended = await this.revokeWhere(tx, where, reason);
-    return ended.map((id) => ({ session: id }));
+    return this.revokeWhere(tx, where, reason);
   }
 
   /** The user's live sessions, most recently used first. */
@@ -222,12 +221,13 @@ export class SessionService {
     };
   }
 
-  private async revokeWhere(tx: EntityManager, where: Record<string, unknown>, reason: RevocationReason): Promise<string[]> {
+  /** Revokes the live sessions matching `where`; returns one invalidation per session ended. */
+  private async revokeWhere(tx: EntityManager, where: Record<string, unknown>, reason: RevocationReason): Promise<Invalidation[]> {
     const sessions = await tx.find(Session, { ...where, revokedAt: null }, { fields: ['id'] });
     if (sessions.length === 0) return [];
     const ids = sessions.map((session) => session.id);
     await tx.nativeUpdate(Session, { id: { $in: ids } }, { revokedAt: new Date(), revokedReason: reason });
-    return ids;
+    return ids.map((id) => ({ session: id }));
   }
 
   private async revokeLocked(tx: EntityManager, session: Session, reason: RevocationReason): Promise<void> {

@@ -1,7 +1,8 @@
 // Brute-force defences, counted per attempt (so an aliased or repeated field counts like a
 // separate request) and stored in PostgreSQL so that every instance shares the counts:
 // - per client IP, for credential attempts and for refreshes;
-// - per account, a temporary lock after repeated failed password checks. It expires by itself:
+// - per account, a temporary lock after repeated password checks that did not end in success
+//   (each check is counted before it runs, a success clears the count). It expires by itself:
 //   a stranger can delay an account's logins for a while, never lock it out for good (OWASP).
 import pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
@@ -25,7 +26,7 @@ export class ThrottledError extends Error {
 export class Throttle {
   private readonly pool: pg.Pool;
   private readonly perIp: Record<ThrottledAction, RateLimiterPostgres>;
-  private readonly accountFailures: RateLimiterPostgres;
+  private readonly accountAttempts: RateLimiterPostgres;
 
   constructor(databaseUrl: string, private readonly settings: Config['throttle']) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 });
@@ -36,7 +37,8 @@ export class Throttle {
       [ThrottledAction.CREDENTIALS]: new RateLimiterPostgres({ ...store, keyPrefix: 'ip-credentials', points: settings.ipAttempts, duration: settings.ipWindowSeconds }),
       [ThrottledAction.REFRESH]: new RateLimiterPostgres({ ...store, keyPrefix: 'ip-refresh', points: settings.ipRefreshes, duration: settings.ipWindowSeconds }),
     };
-    this.accountFailures = new RateLimiterPostgres({
+    // The stored key prefix keeps its first name: renaming it would forget running locks.
+    this.accountAttempts = new RateLimiterPostgres({
       ...store,
       keyPrefix: 'account-failures',
       points: settings.accountFailures,
@@ -61,11 +63,11 @@ export class Throttle {
    */
   async beginAccountAttempt(accountKey: string): Promise<void> {
     try {
-      await this.accountFailures.consume(accountKey);
+      await this.accountAttempts.consume(accountKey);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       if (rejection.consumedPoints === this.settings.accountFailures + 1) {
-        await this.accountFailures.block(accountKey, this.settings.accountLockSeconds);
+        await this.accountAttempts.block(accountKey, this.settings.accountLockSeconds);
         throw new ThrottledError(this.settings.accountLockSeconds);
       }
       throw toThrottled(rejection);
@@ -73,8 +75,8 @@ export class Throttle {
   }
 
   /** After a successful password check: the account's count starts over. */
-  async clearAccountFailures(accountKey: string): Promise<void> {
-    await this.accountFailures.delete(accountKey);
+  async clearAccountAttempts(accountKey: string): Promise<void> {
+    await this.accountAttempts.delete(accountKey);
   }
 
   async purgeExpired(): Promise<number> {

@@ -79,10 +79,6 @@ export class TokenService {
     this.refresh = { type: REFRESH_TOKEN_TYPE, maxLifetimeSeconds: settings.refreshTokenTtlSeconds };
   }
 
-  get headerType(): string {
-    return this.settings.headerType;
-  }
-
   signAccessToken(claims: { sub: string; sid: string; roles: string[]; fresh: boolean }): SignedToken {
     const now = nowSeconds();
     return this.sign(this.access.type, { ...claims, iat: now, exp: now + this.settings.accessTokenTtlSeconds });

@@ -8,8 +8,6 @@ import { AuthError, AuthFailure, INPUT_FAILURES } from '../auth/auth-error.js';
 import { ThrottledError } from '../auth/throttle.js';
 import type { Logger } from '../logger.js';
 
-export { AuthFailure as ErrorReason };
-
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',

@@ -1,4 +1,5 @@
 import type { Viewer } from '../../auth/principal.js';
+import type { ViewerRef } from '../../auth/request-meta.js';
 import type { Context } from '../context.js';
 
 /** The viewer of a field guarded by @Authorized, which has already refused anyone else. */
@@ -8,7 +9,7 @@ export function viewerOf(context: Context): Viewer {
   return viewer;
 }
 
-export function viewerRef(context: Context): { userId: string; sessionId: string } {
+export function viewerRef(context: Context): ViewerRef {
   const viewer = viewerOf(context);
   return { userId: viewer.user.id, sessionId: viewer.sessionId };
 }

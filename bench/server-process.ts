@@ -1,5 +1,5 @@
-// Tessera as its own production-mode process (`node dist/src/main.js`), as an operator runs it,
-// with its peak memory sampled from /proc.
+// Tessera as its own production-mode process, started as `npm start` starts it (the same Node
+// flags), with its peak memory sampled from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -44,8 +44,21 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     RATE_LIMIT_IP_REFRESHES: '1000000',
   };
   // Operator tuning knobs, passed through so that their effect can be measured.
-  for (const name of ['UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX']) if (process.env[name]) env[name] = process.env[name];
+  for (const name of ['UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX', 'NODE_OPTIONS']) if (process.env[name]) env[name] = process.env[name];
   return env;
+}
+
+const START_COMMAND = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js\b/;
+
+/**
+ * The Node flags of package.json's `start` script (the heap sizing of README, Configuration), so
+ * that the bench measures the server as operators run it; the script is their one home.
+ */
+export function startScriptNodeFlags(projectRoot: string): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const match = START_COMMAND.exec(manifest.scripts?.start ?? '');
+  if (!match) throw new Error('package.json: the start script does not run `node [flags] dist/src/main.js`');
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
 /** CPU seconds (user + system, all threads) the process has used, from /proc; NaN elsewhere. */
@@ -78,8 +91,9 @@ export function readRssMb(pid: number): number {
 }
 
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
-  const args = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...args, path.join(options.projectRoot, 'dist/src/main.js')], {
+  const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+  const args = [...startScriptNodeFlags(options.projectRoot), ...profiling, path.join(options.projectRoot, 'dist/src/main.js')];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: options.projectRoot,
     env: serverEnv(options),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
-import { authorizePropertiesSynchronously } from './synchronous-authorization.js';
+import { authorizeSynchronously } from './synchronous-authorization.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
 export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
@@ -19,9 +19,10 @@ export async function buildTesseraSchema(): Promise<GraphQLSchema> {
     // A denied nullable field resolves to null with its error; a denied non-null one fails its parent.
     authMode: 'error',
     validate: false,
+    // No container: synchronous-authorization.ts instantiates the (stateless) resolvers itself.
   });
   assertEveryRootFieldGuarded(schema);
-  authorizePropertiesSynchronously(schema);
+  authorizeSynchronously(schema);
   return schema;
 }
 

@@ -36,6 +36,11 @@ export interface Config {
    * only hold more 19 MiB argon2 buffers and take the cores from the event loop (bench).
    */
   readonly threadPoolSize: number;
+  /**
+   * The nice value given to that pool's threads (Linux), so that a flood of logins takes only the
+   * CPU the event loop and the database leave: 0 keeps them at the event loop's priority.
+   */
+  readonly threadPoolNice: number;
   readonly jwt: {
     readonly keys: JwtKeys;
     readonly issuer: string;
@@ -304,6 +309,7 @@ export function loadConfig(env: Env): LoadedConfig {
     dataDir,
     embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
     threadPoolSize: read.integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
+    threadPoolNice: read.integer('THREAD_POOL_NICE', 10, 0, 19),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jwt: {
       keys: resolveKeys(read, isProduction, dataDir, warnings),

@@ -6,6 +6,7 @@ import { resolveDatabase } from './db/embedded.js';
 import { openDatabase } from './db/orm.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
+import { lowerThreadPoolPriority } from './thread-pool.js';
 
 async function main(): Promise<void> {
   let loaded;
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
   if (database.embedded) logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'started the embedded PostgreSQL');
   const orm = await openDatabase(database.url, config);
   const server = await createServer(config, orm, logger);
+  await server.services.passwords.warmUp();
+  if (config.threadPoolNice > 0) {
+    const lowered = lowerThreadPoolPriority(config.threadPoolNice);
+    logger.info({ threads: lowered, nice: config.threadPoolNice }, 'lowered the priority of the hashing threads');
+  }
   const url = await server.listen();
   logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
   console.log(`Tessera GraphQL API ready at ${url}`);

@@ -87,8 +87,16 @@ export class PasswordHasher {
    * time does not tell which usernames exist.
    */
   async verifyDummy(password: string): Promise<void> {
-    this.dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), this.options);
-    await this.verify(await this.dummyHash, password.slice(0, PASSWORD_MAX_RAW_LENGTH));
+    await this.verify(await this.makeDummyHash(), password.slice(0, PASSWORD_MAX_RAW_LENGTH));
+  }
+
+  /** Makes the dummy hash now rather than on the first unknown login; it starts the thread pool. */
+  async warmUp(): Promise<void> {
+    await this.makeDummyHash();
+  }
+
+  private makeDummyHash(): Promise<string> {
+    return (this.dummyHash ??= argon2.hash(randomBytes(32).toString('base64url'), this.options));
   }
 }
 

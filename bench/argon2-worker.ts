@@ -1,28 +1,18 @@
 // The machine's hashing capacity: argon2id verify with Tessera's parameters, called directly with
 // `concurrency` calls in flight (libuv's pool, as in the server), no HTTP, no database.
 import argon2 from 'argon2';
-import { readFileSync } from 'node:fs';
+import { readRssMb } from './proc-stats.js';
 import type { Argon2Result, Argon2Spec } from './protocol.js';
 import { percentile } from './stats.js';
 import { runWorker, serveOneRun } from './worker-io.js';
 
 const PASSWORD = 'correct horse battery staple, for the bench';
 
-function rssMb(): number {
-  try {
-    const match = /VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (match) return Number(match[1]) / 1024;
-  } catch {
-    // not Linux: fall through
-  }
-  return process.memoryUsage().rss / 1024 / 1024;
-}
-
 async function verifyFor(spec: Argon2Spec, hash: string, seconds: number): Promise<Argon2Result> {
   const latencies: number[] = [];
   let errors = 0;
-  let peakRssMb = rssMb();
-  const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb())), 100);
+  let peakRssMb = readRssMb(process.pid);
+  const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, readRssMb(process.pid))), 100);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const loop = async () => {

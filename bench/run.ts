@@ -14,7 +14,8 @@ import { evaluateTargets, machine, renderReport, writeResults, type ScenarioRow 
 import { combineRounds, SINGLE_RUN_SCENARIOS } from './rounds.js';
 import { buildScenarios, SCENARIO_NAMES, type Scenario } from './scenarios.js';
 import { seed } from './seed.js';
-import { readCpuSeconds, readRssMb, startServer, type ServerProcess } from './server-process.js';
+import { readCpuSeconds, readRssMb } from './proc-stats.js';
+import { startServer, type ServerProcess } from './server-process.js';
 import { killAllWorkers, startWorker } from './worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,10 +1,10 @@
 // Tessera as its own production-mode process, started as `npm start` starts it (the same Node
 // flags), with its peak memory sampled from /proc.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readRssMb } from './proc-stats.js';
 
 export interface ServerProcess {
   readonly url: string;
@@ -59,35 +59,6 @@ export function startScriptNodeFlags(projectRoot: string): string[] {
   const match = START_COMMAND.exec(manifest.scripts?.start ?? '');
   if (!match) throw new Error('package.json: the start script does not run `node [flags] dist/src/main.js`');
   return match[1]!.trim().split(/\s+/).filter(Boolean);
-}
-
-/** CPU seconds (user + system, all threads) the process has used, from /proc; NaN elsewhere. */
-export function readCpuSeconds(pid: number): number {
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat times, is 100 on every common build. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-export function readRssMb(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (match) return Number(match[1]) / 1024;
-  } catch {
-    // no /proc (macOS): ask ps
-  }
-  try {
-    return Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) / 1024;
-  } catch {
-    return 0;
-  }
 }
 
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {

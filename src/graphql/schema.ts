@@ -7,8 +7,8 @@ import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
-import { authorizeSynchronously } from './synchronous-authorization.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { authorizeSynchronously } from './synchronous-authorization.js';
 
 export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
 

@@ -1,6 +1,6 @@
 // Sign-up and login. Both answer without telling a stranger which accounts exist: one reason for
 // unknown user and wrong password, and the same argon2 work on both paths.
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Role, User } from '../db/entities/index.js';
@@ -8,7 +8,8 @@ import { AuthEventType, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
-import { type Throttle, ThrottledAction } from './throttle.js';
+import type { LoginStatements } from './login-statements.js';
+import { judgeIp, type Throttle, ThrottledAction } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -55,6 +56,7 @@ export class AccountService {
     private readonly passwords: PasswordHasher,
     private readonly sessions: SessionService,
     private readonly throttle: Throttle,
+    private readonly statements: LoginStatements,
   ) {}
 
   async signup(em: EntityManager, input: SignupInput, meta: RequestMeta): Promise<IssuedTokens> {
@@ -101,47 +103,49 @@ export class AccountService {
     return toUserView(user);
   }
 
-  async login(em: EntityManager, input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
-    await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
+  async login(input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
     const identifier = input.usernameOrEmail.trim().toLowerCase();
     // No account's name is longer than an email or holds a NUL (which PostgreSQL text cannot).
-    const user = identifier.length > EMAIL_MAX_LENGTH || identifier.includes('\u0000')
-      ? null
-      : await em.findOne(User, identifier.includes('@') ? { emailKey: identifier } : { usernameKey: identifier });
+    const lookup = identifier.length > EMAIL_MAX_LENGTH || identifier.includes('\u0000') ? null : identifier;
     // Unknown names lock too, so that the lock does not tell which accounts exist.
-    const accountKey = user ? user.id : `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`;
-    await this.throttle.beginAccountAttempt(accountKey);
+    const unknownAccount = this.throttle.accountCounter(`unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`);
+    const ipCounter = this.throttle.ipCounter(ThrottledAction.CREDENTIALS, meta.ip);
+    const now = Date.now();
+    const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount);
+    judgeIp(ipCounter, ipCount, now);
+    if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
+    const { user } = account;
+    const accountCounter = user ? this.throttle.accountCounter(user.id) : unknownAccount;
+    await this.throttle.judgeAccountAttempt(accountCounter, account.count, now);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
-      await this.recordFailure(em, null, meta);
+      await this.statements.recordFailure(null, meta.ip);
       throw invalidCredentials();
     }
-    const checkedHash = user.passwordHash;
-    const { valid, needsRehash } = await this.passwords.verify(checkedHash, input.password);
+    const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, input.password);
     if (!valid) {
-      await this.recordFailure(em, user.id, meta);
+      await this.statements.recordFailure(user.id, meta.ip);
       throw invalidCredentials();
     }
     if (!user.isActive) {
-      await this.recordFailure(em, user.id, meta);
+      await this.statements.recordFailure(user.id, meta.ip);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
-    await this.throttle.clearAccountAttempts(accountKey);
-    // Hashes made under older parameters are upgraded while the plain password is at hand. The
-    // policy is not re-applied: a password set under an older policy must not lock its owner out.
-    const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : undefined;
-    return em.transactional(async (tx) => {
-      // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the row
-      // is locked and read again so that a password change, deactivation or deletion committed
-      // meanwhile wins, rather than this login adding a session they would never have revoked.
-      const current = await tx.findOne(User, { id: user.id }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
-      if (!current || current.passwordHash !== checkedHash) throw invalidCredentials();
-      if (!current.isActive) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
-      if (newHash) current.passwordHash = newHash;
-      const tokens = this.sessions.open(tx, current, meta);
-      recordAuthEvent(tx, { type: AuthEventType.LOGIN_SUCCEEDED, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
-      return tokens;
-    });
+    // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the
+    // statement re-reads the row under a lock, so that a change committed meanwhile wins.
+    const session = this.sessions.newSessionRow(meta);
+    const completion = await this.statements.complete(accountCounter.key, user.id, user.passwordHash, session);
+    if (!completion.opened) {
+      if (completion.reason === 'DISABLED') throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
+      throw invalidCredentials();
+    }
+    // Hashes made under older parameters are upgraded while the plain password is at hand, unless
+    // the password changed meanwhile. The policy is not re-applied: a password set under an older
+    // policy must not lock its owner out.
+    if (needsRehash) {
+      await this.statements.upgradeHash(user.id, user.passwordHash, await this.passwords.hash(normalizePassword(input.password)));
+    }
+    return this.sessions.issueFirst(session, completion.user);
   }
 
   /** Fresh tokens for the viewer's current session, once they prove their password again. */
@@ -185,17 +189,11 @@ export class AccountService {
     if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
     const { valid } = await this.passwords.verify(user.passwordHash, password);
     if (!valid) {
-      await this.recordFailure(em, userId, meta);
+      await this.statements.recordFailure(userId, meta.ip);
       throw invalidCredentials();
     }
     await this.throttle.clearAccountAttempts(userId);
     return user;
-  }
-
-  private async recordFailure(em: EntityManager, userId: string | null, meta: RequestMeta): Promise<void> {
-    const fork = em.fork();
-    recordAuthEvent(fork, { type: AuthEventType.LOGIN_FAILED, userId, ip: meta.ip });
-    await fork.flush();
   }
 }
 

@@ -1,4 +1,5 @@
-// The audit trail: who did what, from where, and when. Never a password or a token.
+// The audit trail: who did what, from where, and when. Never a password or a token. A login
+// writes its events inside its own statements (login-statements.ts).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthEvent } from '../db/entities/index.js';
 

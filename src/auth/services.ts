@@ -1,6 +1,8 @@
 import type { Config } from '../config.js';
 import { AccountAdministration } from './account-administration.js';
+import { createStatementPool } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
+import { LoginStatements } from './login-statements.js';
 import { PasswordHasher } from './passwords.js';
 import { PrincipalService } from './principal.js';
 import { SessionService } from './sessions.js';
@@ -16,24 +18,25 @@ export interface AuthServices {
   readonly administration: AccountAdministration;
   readonly principals: PrincipalService;
   readonly throttle: Throttle;
-  /** Releases what the services hold open (the throttle's connections). */
+  /** Releases what the services hold open (the statement pool's connections). */
   close(): Promise<void>;
 }
 
 export function createAuthServices(config: Config, databaseUrl: string): AuthServices {
   const tokens = new TokenService(config.jwt);
   const passwords = new PasswordHasher(config.argon2);
-  const throttle = new Throttle(databaseUrl, config.throttle);
+  const statementPool = createStatementPool(databaseUrl);
+  const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions);
   const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle);
   return {
     tokens,
     passwords,
     sessions,
-    accounts: new AccountService(passwords, sessions, throttle),
+    accounts: new AccountService(passwords, sessions, throttle, new LoginStatements(statementPool)),
     administration: new AccountAdministration(sessions),
     principals,
     throttle,
-    close: () => throttle.close(),
+    close: () => statementPool.end(),
   };
 }

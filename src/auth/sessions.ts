@@ -3,6 +3,7 @@
 // lock, and presenting any older token of the family is reuse, which ends the session (RFC 9700
 // §4.14.2). Every write here is one transaction, and every change to who may act is announced to
 // the other instances inside it (invalidation.ts).
+import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
@@ -44,8 +45,16 @@ export enum RevocationReason {
 }
 
 const USER_AGENT_MAX = 512;
-/** Never a real jti: a session's first token is issued right after the row is made. */
-const NO_TOKEN_YET = '00000000-0000-0000-0000-000000000000';
+
+/** A session's row as a login's statement writes it (login-statements.ts). */
+export interface NewSessionRow {
+  id: string;
+  refreshJti: string;
+  createdAt: Date;
+  expiresAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+}
 
 type RefreshOutcome = { tokens: IssuedTokens } | { failure: AuthError };
 
@@ -60,15 +69,27 @@ export class SessionService {
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
   open(em: EntityManager, user: User, meta: RequestMeta): IssuedTokens {
-    const session = em.create(Session, {
-      user,
-      refreshJti: NO_TOKEN_YET,
+    const row = this.newSessionRow(meta);
+    em.persist(em.create(Session, { ...row, user, lastUsedAt: row.createdAt }));
+    return this.issueFirst(row, toUserView(user));
+  }
+
+  /** A new session's row, for a statement that writes it; `issueFirst` signs its tokens once written. */
+  newSessionRow(meta: RequestMeta): NewSessionRow {
+    const now = new Date();
+    return {
+      id: randomUUID(),
+      refreshJti: randomUUID(),
+      createdAt: now,
       expiresAt: new Date((nowSeconds() + this.jwt.refreshTokenTtlSeconds) * 1000),
       userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       ip: meta.ip,
-    });
-    em.persist(session);
-    return this.issue(session, user, true);
+    };
+  }
+
+  /** The first (fresh) token pair of a session written from `newSessionRow`. */
+  issueFirst(row: NewSessionRow, user: UserView): IssuedTokens {
+    return this.signPair(row.id, row.expiresAt, user, true, row.refreshJti).tokens;
   }
 
   /**
@@ -207,18 +228,24 @@ export class SessionService {
 
   /** Signs a new token pair for `session` and makes its refresh token the current one. */
   private issue(session: Session, user: User, fresh: boolean, reuseJti?: string): IssuedTokens {
-    const access = this.tokens.signAccessToken({ sub: user.id, sid: session.id, roles: [...user.roles], fresh });
-    const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: session.id }, session.expiresAt.getTime() / 1000, reuseJti);
-    session.refreshJti = refresh.jti;
+    const { tokens, refreshJti } = this.signPair(session.id, session.expiresAt, toUserView(user), fresh, reuseJti);
+    session.refreshJti = refreshJti;
+    return tokens;
+  }
+
+  private signPair(sessionId: string, sessionEnd: Date, user: UserView, fresh: boolean, jti?: string): { tokens: IssuedTokens; refreshJti: string } {
+    const access = this.tokens.signAccessToken({ sub: user.id, sid: sessionId, roles: [...user.roles], fresh });
+    const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: sessionId }, sessionEnd.getTime() / 1000, jti);
     const now = nowSeconds();
-    return {
+    const tokens = {
       accessToken: access.token,
       refreshToken: refresh.token,
       expiresIn: access.expiresAt - now,
       refreshExpiresIn: refresh.expiresAt - now,
-      user: toUserView(user),
-      sessionId: session.id,
+      user,
+      sessionId,
     };
+    return { tokens, refreshJti: refresh.jti };
   }
 
   /** Revokes the live sessions matching `where`; returns one invalidation per session ended. */

@@ -4,17 +4,30 @@
 // - per account, a temporary lock after repeated password checks that did not end in success
 //   (each check is counted before it runs, a success clears the count). It expires by itself:
 //   a stranger can delay an account's logins for a while, never lock it out for good (OWASP).
-import pg from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+// A login counts its attempts inside its own first statement (login-statements.ts) and brings
+// the counts here to be judged.
+import type pg from 'pg';
 import type { Config } from '../config.js';
-
-/** Matches the rate_limits table of the migrations (rate-limiter-flexible's layout). */
-export const RATE_LIMIT_TABLE = 'rate_limits';
+import { COUNTER_TABLE, type Count, countAttemptSql, toCount } from './counters.js';
 
 export enum ThrottledAction {
   CREDENTIALS = 'credentials',
   REFRESH = 'refresh',
 }
+
+/** Where an attempt is counted, and how many its window allows. */
+export interface Counter {
+  key: string;
+  windowMs: number;
+  limit: number;
+}
+
+/** Prepended to the account key (a user id, or `unknown:` and the name tried). */
+export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
+
+const COUNT_ONE = countAttemptSql('values ($2, 1, $3)');
+const SET_LOCK = `insert into ${COUNTER_TABLE} as counter (key, points, expire) values ($1, $2, $3)
+  on conflict (key) do update set points = excluded.points, expire = excluded.expire`;
 
 export class ThrottledError extends Error {
   constructor(readonly retryAfterSeconds: number) {
@@ -24,35 +37,29 @@ export class ThrottledError extends Error {
 }
 
 export class Throttle {
-  private readonly pool: pg.Pool;
-  private readonly perIp: Record<ThrottledAction, RateLimiterPostgres>;
-  private readonly accountAttempts: RateLimiterPostgres;
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly settings: Config['throttle'],
+  ) {}
 
-  constructor(databaseUrl: string, private readonly settings: Config['throttle']) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 });
-    // An idle client's error (the database restarting) must not crash the process.
-    this.pool.on('error', () => undefined);
-    const store = { storeClient: this.pool, tableName: RATE_LIMIT_TABLE, tableCreated: true, clearExpiredByTimeout: false };
-    this.perIp = {
-      [ThrottledAction.CREDENTIALS]: new RateLimiterPostgres({ ...store, keyPrefix: 'ip-credentials', points: settings.ipAttempts, duration: settings.ipWindowSeconds }),
-      [ThrottledAction.REFRESH]: new RateLimiterPostgres({ ...store, keyPrefix: 'ip-refresh', points: settings.ipRefreshes, duration: settings.ipWindowSeconds }),
+  ipCounter(action: ThrottledAction, ip: string | null): Counter {
+    return {
+      // The key prefixes are rate-limiter-flexible's, so that running counts survive an upgrade.
+      key: `ip-${action}:${ip ?? 'unknown'}`,
+      windowMs: this.settings.ipWindowSeconds * 1000,
+      limit: action === ThrottledAction.CREDENTIALS ? this.settings.ipAttempts : this.settings.ipRefreshes,
     };
-    // The stored key prefix keeps its first name: renaming it would forget running locks.
-    this.accountAttempts = new RateLimiterPostgres({
-      ...store,
-      keyPrefix: 'account-failures',
-      points: settings.accountFailures,
-      duration: settings.accountWindowSeconds,
-    });
+  }
+
+  accountCounter(accountKey: string): Counter {
+    return { key: ACCOUNT_COUNTER_PREFIX + accountKey, windowMs: this.settings.accountWindowSeconds * 1000, limit: this.settings.accountFailures };
   }
 
   /** Counts one attempt from `ip`; throws ThrottledError past the limit. */
   async consumeIp(action: ThrottledAction, ip: string | null): Promise<void> {
-    try {
-      await this.perIp[action].consume(ip ?? 'unknown');
-    } catch (rejection) {
-      throw toThrottled(rejection);
-    }
+    const counter = this.ipCounter(action, ip);
+    const now = Date.now();
+    judgeIp(counter, await this.count(counter, now), now);
   }
 
   /**
@@ -62,34 +69,43 @@ export class Throttle {
    * attempt is refused, the right password included.
    */
   async beginAccountAttempt(accountKey: string): Promise<void> {
-    try {
-      await this.accountAttempts.consume(accountKey);
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      if (rejection.consumedPoints === this.settings.accountFailures + 1) {
-        await this.accountAttempts.block(accountKey, this.settings.accountLockSeconds);
-        throw new ThrottledError(this.settings.accountLockSeconds);
-      }
-      throw toThrottled(rejection);
+    const counter = this.accountCounter(accountKey);
+    const now = Date.now();
+    await this.judgeAccountAttempt(counter, await this.count(counter, now), now);
+  }
+
+  /** Throws ThrottledError when `count` is past the account's limit, starting the lock first. */
+  async judgeAccountAttempt(counter: Counter, count: Count, now: number): Promise<void> {
+    if (count.points <= counter.limit) return;
+    if (count.points === counter.limit + 1) {
+      const lockMs = this.settings.accountLockSeconds * 1000;
+      await this.pool.query({ name: 'throttle-lock', text: SET_LOCK, values: [counter.key, counter.limit + 1, now + lockMs] });
+      throw new ThrottledError(this.settings.accountLockSeconds);
     }
+    throw new ThrottledError(secondsUntil(count.expire, now));
   }
 
   /** After a successful password check: the account's count starts over. */
   async clearAccountAttempts(accountKey: string): Promise<void> {
-    await this.accountAttempts.delete(accountKey);
+    await this.pool.query({ name: 'throttle-clear', text: `delete from ${COUNTER_TABLE} where key = $1`, values: [this.accountCounter(accountKey).key] });
   }
 
   async purgeExpired(): Promise<number> {
-    const result = await this.pool.query(`delete from ${RATE_LIMIT_TABLE} where expire < $1`, [Date.now()]);
+    const result = await this.pool.query(`delete from ${COUNTER_TABLE} where expire < $1`, [Date.now()]);
     return result.rowCount ?? 0;
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  private async count(counter: Counter, now: number): Promise<Count> {
+    const { rows } = await this.pool.query({ name: 'throttle-count', text: COUNT_ONE, values: [now, counter.key, now + counter.windowMs] });
+    return toCount(rows[0]);
   }
 }
 
-function toThrottled(rejection: unknown): unknown {
-  if (rejection instanceof RateLimiterRes) return new ThrottledError(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-  return rejection;
+/** Throws ThrottledError when `count` is past the IP's budget. */
+export function judgeIp(counter: Counter, count: Count, now: number): void {
+  if (count.points > counter.limit) throw new ThrottledError(secondsUntil(count.expire, now));
+}
+
+function secondsUntil(expire: number, now: number): number {
+  return Math.max(1, Math.ceil((expire - now) / 1000));
 }

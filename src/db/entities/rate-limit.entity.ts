@@ -2,8 +2,8 @@ import { BigIntType, types } from '@mikro-orm/core';
 import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 /**
- * The attempt counters of rate-limiter-flexible (src/auth/throttle.ts), which reads and writes
- * this table itself in its own layout. Declared here so that migrations and the schema check
+ * The attempt counters (src/auth/counters.ts), read and written in SQL: several at once inside a
+ * login's statements, which the ORM's unit of work cannot do. Declared here so that migrations and the schema check
  * know the table; the application never loads it through the ORM.
  */
 @Entity({ tableName: 'rate_limits' })

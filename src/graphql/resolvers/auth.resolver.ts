@@ -46,6 +46,6 @@ export class AuthResolver {
   @Public()
   @Mutation(() => AuthPayloadType, { description: 'Starts a session: fresh access token and a refresh token.' })
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayloadType> {
-    return toAuthPayload(await context.services.accounts.login(context.em, input, context.meta), context);
+    return toAuthPayload(await context.services.accounts.login(input, context.meta), context);
   }
 }

@@ -1,0 +1,31 @@
+// Fixed-window attempt counters, one row per key in a table that every instance shares: `points`
+// attempts in the window that ends at `expire` (epoch milliseconds). The first attempt after a
+// window has ended opens a new one. The layout is rate-limiter-flexible's, which kept these
+// counters before: the counts running at an upgrade carry over.
+
+export const COUNTER_TABLE = 'rate_limits';
+
+/** A counter right after an attempt was counted on it. */
+export interface Count {
+  points: number;
+  /** Epoch milliseconds. */
+  expire: number;
+}
+
+/**
+ * `insert ... returning points, expire` counting one attempt on each `(key, 1, expire)` row that
+ * `rows` yields (a `values` list or a `select`). `$1` is the current time in epoch milliseconds,
+ * in this statement and in any statement that embeds it.
+ */
+export function countAttemptSql(rows: string): string {
+  return `insert into ${COUNTER_TABLE} as counter (key, points, expire) ${rows}
+    on conflict (key) do update set
+      points = case when counter.expire <= $1 then 1 else counter.points + 1 end,
+      expire = case when counter.expire <= $1 then excluded.expire else counter.expire end
+    returning points, expire`;
+}
+
+/** A row of `countAttemptSql`'s result (bigint arrives as text). */
+export function toCount(row: { points: number; expire: string | number }): Count {
+  return { points: row.points, expire: Number(row.expire) };
+}

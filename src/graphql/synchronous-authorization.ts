@@ -80,7 +80,11 @@ function contextParam(param: ParamMetadata, context: Context): unknown {
   return param.kind === 'context' && param.propertyName ? context[param.propertyName as keyof Context] : context;
 }
 
-/** Plain guarded properties such as User.email: no field resolver, no arguments. */
+/**
+ * Plain properties (no field resolver, no arguments, no middleware): a guarded one such as
+ * User.email gets the synchronous guard; an unguarded one such as User.username is read directly,
+ * instead of through type-graphql's wrapper, which builds an empty middleware chain per field.
+ */
 function authorizeProperties(schema: GraphQLSchema, storage: MetadataStorage): void {
   for (const objectType of storage.objectTypes) {
     const type = schema.getType(objectType.name);
@@ -90,12 +94,12 @@ function authorizeProperties(schema: GraphQLSchema, storage: MetadataStorage): v
       const hasFieldResolver = storage.fieldResolvers.some(
         (resolver) => resolver.schemaName === field.schemaName && resolver.getObjectType?.() === objectType.target,
       );
-      const schemaField = schemaFields[field.schemaName];
-      if (!field.roles || (field.middlewares?.length ?? 0) > 0 || (field.params?.length ?? 0) > 0 || hasFieldResolver || !schemaField) {
-        continue;
-      }
+      const schemaField = schemaFields[field.schemaName] as GraphQLField<unknown, Context> | undefined;
+      if ((field.middlewares?.length ?? 0) > 0 || (field.params?.length ?? 0) > 0 || hasFieldResolver || !schemaField) continue;
       const property = field.name;
-      guard(schemaField as GraphQLField<unknown, Context>, field.roles as Requirement[], (root) => (root as Record<string, unknown>)[property]);
+      const read = (root: unknown) => (root as Record<string, unknown>)[property];
+      if (field.roles) guard(schemaField, field.roles as Requirement[], read);
+      else schemaField.resolve = read;
     }
   }
 }

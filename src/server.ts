@@ -14,6 +14,7 @@ import { createContextBuilder, type Context } from './graphql/context.js';
 import { createErrorFormatter, ErrorCode } from './graphql/errors.js';
 import { createOperationLimits } from './graphql/operation-limits.js';
 import { buildTesseraSchema } from './graphql/schema.js';
+import { createViewerResultCache } from './graphql/viewer-result-cache.js';
 import type { Logger } from './logger.js';
 
 export interface TesseraServer {
@@ -39,8 +40,9 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
   const databaseUrl = orm.config.get('clientUrl') as string;
   const services = createAuthServices(config, databaseUrl);
   const limits = createOperationLimits(config);
+  const schema = await buildTesseraSchema();
   const apollo = new ApolloServer<Context>({
-    schema: await buildTesseraSchema(),
+    schema,
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     introspection: config.graphql.introspection,
@@ -54,6 +56,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
       ...limits.plugins,
       // Tessera sets no cache hints; the default plugin would still run a hook on every field.
       ApolloServerPluginCacheControlDisabled(),
+      createViewerResultCache(schema),
     ],
   });
   await apollo.start();

@@ -1,6 +1,7 @@
 // The executable schema, and its printed form committed as schema.graphql.
 import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
+import { assertAnsweredFromViewerFields } from './answered-from-viewer.js';
 import { authChecker } from './auth-checker.js';
 import { AccountResolver } from './resolvers/account.resolver.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
@@ -26,6 +27,7 @@ export async function buildTesseraSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema(BUILD_OPTIONS);
   assertEveryRootFieldGuarded(schema);
   authorizeSynchronously(schema, BUILD_OPTIONS);
+  assertAnsweredFromViewerFields(schema);
   return schema;
 }
 

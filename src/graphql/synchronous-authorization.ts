@@ -18,6 +18,12 @@ type ResolverInstance = Record<string, (...params: unknown[]) => unknown>;
 /** Where a field's check now runs synchronously: `Type.field` (for tests and reviews). */
 export const SYNCHRONOUSLY_AUTHORIZED = Symbol('synchronouslyAuthorized');
 
+/**
+ * A field whose value is its root's property. The extension's value is the field's requirements
+ * (none when unguarded): the value is a function of the root and of what they check.
+ */
+export const PLAIN_PROPERTY = Symbol('plainProperty');
+
 /** `options` are the ones the schema was built with: only their resolver classes count. */
 export function authorizeSynchronously(schema: GraphQLSchema, options: BuildSchemaOptions): void {
   // type-graphql would run these around every resolver; this path would skip them.
@@ -100,6 +106,7 @@ function authorizeProperties(schema: GraphQLSchema, storage: MetadataStorage): v
       const read = (root: unknown) => (root as Record<string, unknown>)[property];
       if (field.roles) guard(schemaField, field.roles as Requirement[], read);
       else schemaField.resolve = read;
+      schemaField.extensions = { ...schemaField.extensions, [PLAIN_PROPERTY]: (field.roles ?? []) as Requirement[] };
     }
   }
 }

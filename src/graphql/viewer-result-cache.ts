@@ -1,0 +1,139 @@
+// Answers a query made only of fields that are functions of the viewer's user (`me { id username
+// email roles }`) from that user's previous result, without running graphql-js again: executing
+// such a selection cost more than everything else `me` does (README, Performance).
+//
+// Why it cannot serve stale or foreign data: results hang off the principal cache's UserView
+// object (principal.ts), which is replaced whenever the user changes and dropped on every
+// invalidation, so a result lives exactly as long as the data it was computed from. The
+// request's token was verified and its session checked before this runs, like any other request;
+// a request without a viewer never reaches the cache. Results with errors are not kept.
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import {
+  getNamedType,
+  GraphQLObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { UserView } from '../auth/user-view.js';
+import { Role } from '../db/entities/index.js';
+import { ANSWERED_FROM_VIEWER } from './answered-from-viewer.js';
+import { AccessRule } from './auth-checker.js';
+import type { Context } from './context.js';
+import { PLAIN_PROPERTY } from './synchronous-authorization.js';
+
+/** Distinct cacheable operations remembered per user: clients send one or two. */
+const MAX_RESULTS_PER_USER = 2;
+
+type Data = Record<string, unknown>;
+
+export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  const cacheable = new WeakMap<OperationDefinitionNode, boolean>();
+  const results = new WeakMap<UserView, Map<OperationDefinitionNode, Data>>();
+
+  const isCacheable = (context: GraphQLRequestContext<Context>): OperationDefinitionNode | undefined => {
+    const operation = context.operation;
+    if (!operation || !context.contextValue.auth.viewer) return undefined;
+    let verdict = cacheable.get(operation);
+    if (verdict === undefined) {
+      verdict = answersFromViewerOnly(schema, operation, context.document);
+      cacheable.set(operation, verdict);
+    }
+    return verdict ? operation : undefined;
+  };
+
+  return {
+    async requestDidStart() {
+      let toKeep: { user: UserView; operation: OperationDefinitionNode } | undefined;
+      return {
+        async responseForOperation(context) {
+          const operation = isCacheable(context);
+          if (!operation) return null;
+          const user = context.contextValue.auth.viewer!.user;
+          const data = results.get(user)?.get(operation);
+          if (data) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
+          toKeep = { user, operation };
+          return null;
+        },
+        async willSendResponse(context) {
+          const body = context.response.body;
+          if (!toKeep || body.kind !== 'single' || body.singleResult.errors || !body.singleResult.data) return;
+          let kept = results.get(toKeep.user);
+          if (!kept) results.set(toKeep.user, (kept = new Map()));
+          if (kept.size >= MAX_RESULTS_PER_USER) kept.clear();
+          kept.set(toKeep.operation, deepFreeze(body.singleResult.data));
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A query without variables whose root fields are all @AnsweredFromViewer (or __typename), and
+ * whose fields below them are all plain properties (or __typename), through any fragments.
+ */
+export function answersFromViewerOnly(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode | undefined): boolean {
+  if (operation.operation !== 'query' || (operation.variableDefinitions?.length ?? 0) > 0) return false;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document?.definitions ?? []) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const query = schema.getQueryType();
+  return query !== null && query !== undefined && selectsOnly(schema, query, operation.selectionSet, fragments, isAnsweredFromViewer, new Set());
+}
+
+type FieldTest = (field: GraphQLField<unknown, unknown>) => boolean;
+
+const isAnsweredFromViewer: FieldTest = (field) => field.extensions?.[ANSWERED_FROM_VIEWER] === true;
+
+/** Roles and SELF_OR_ADMIN are decided by the viewer's user and the root; FRESH by the token. */
+const DECIDED_BY_USER: ReadonlySet<string> = new Set<string>([...Object.values(Role), AccessRule.SELF_OR_ADMIN]);
+
+const isPlainPropertyOfUser: FieldTest = (field) => {
+  const requirements = (field.extensions as Record<symbol, unknown>)[PLAIN_PROPERTY];
+  return Array.isArray(requirements) && requirements.every((requirement) => DECIDED_BY_USER.has(requirement));
+};
+
+function selectsOnly(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  selectionSet: SelectionSetNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  allowed: FieldTest,
+  visiting: Set<string>,
+): boolean {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === '__typename') continue;
+      const field = type.getFields()[selection.name.value];
+      if (!field || (selection.arguments?.length ?? 0) > 0 || !allowed(field)) return false;
+      const named = getNamedType(field.type);
+      if (selection.selectionSet) {
+        if (!(named instanceof GraphQLObjectType) || !selectsOnly(schema, named, selection.selectionSet, fragments, isPlainPropertyOfUser, visiting)) return false;
+      }
+      continue;
+    }
+    const fragment = selection.kind === Kind.FRAGMENT_SPREAD ? fragments.get(selection.name.value) : selection;
+    if (!fragment || (selection.kind === Kind.FRAGMENT_SPREAD && visiting.has(selection.name.value))) return false;
+    const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : type;
+    if (condition !== type) return false;
+    if (selection.kind === Kind.FRAGMENT_SPREAD) visiting.add(selection.name.value);
+    const ok = selectsOnly(schema, type, fragment.selectionSet, fragments, allowed, visiting);
+    if (selection.kind === Kind.FRAGMENT_SPREAD) visiting.delete(selection.name.value);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

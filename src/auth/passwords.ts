@@ -70,16 +70,17 @@ export class PasswordHasher {
   }
 
   async verify(hash: string, password: string): Promise<VerifyResult> {
-    if (password.length > PASSWORD_MAX_RAW_LENGTH || !hasSaneParameters(hash)) {
-      return { valid: false, needsRehash: false };
-    }
+    const stored = password.length > PASSWORD_MAX_RAW_LENGTH ? undefined : saneParameters(hash);
+    if (!stored) return { valid: false, needsRehash: false };
     let valid: boolean;
     try {
       valid = await argon2.verify(hash, normalizePassword(password));
     } catch {
       return { valid: false, needsRehash: false };
     }
-    return { valid, needsRehash: valid && argon2.needsRehash(hash, this.options) };
+    // From the parameters read above rather than argon2.needsRehash, which parses the string again.
+    const current = stored.m === this.options.memoryCost && stored.t === this.options.timeCost && stored.p === this.options.parallelism;
+    return { valid, needsRehash: valid && !current };
   }
 
   /**
@@ -100,15 +101,21 @@ export class PasswordHasher {
   }
 }
 
-function hasSaneParameters(hash: string): boolean {
+interface StoredParameters {
+  m: number;
+  t: number;
+  p: number;
+}
+
+/** The parameters of an argon2id v19 PHC string, or undefined when they are missing or out of bounds. */
+function saneParameters(hash: string): StoredParameters | undefined {
   // PHC string: $argon2id$v=19$m=...,t=...,p=...$salt$hash (the parameter order varies).
   const [, algorithm, version, parameters] = hash.split('$');
-  if (algorithm !== 'argon2id' || version !== 'v=19' || parameters === undefined) return false;
+  if (algorithm !== 'argon2id' || version !== 'v=19' || parameters === undefined) return undefined;
   const values = new Map(parameters.split(',').map((pair) => pair.split('=') as [string, string]));
-  const memory = Number(values.get('m'));
-  const time = Number(values.get('t'));
-  const parallelism = Number(values.get('p'));
-  return memory > 0 && memory <= MAX_STORED_MEMORY_KIB
-    && time > 0 && time <= MAX_STORED_TIME_COST
-    && parallelism > 0 && parallelism <= MAX_STORED_PARALLELISM;
+  const stored = { m: Number(values.get('m')), t: Number(values.get('t')), p: Number(values.get('p')) };
+  const sane = stored.m > 0 && stored.m <= MAX_STORED_MEMORY_KIB
+    && stored.t > 0 && stored.t <= MAX_STORED_TIME_COST
+    && stored.p > 0 && stored.p <= MAX_STORED_PARALLELISM;
+  return sane ? stored : undefined;
 }

@@ -25,6 +25,9 @@ export interface Counter {
 /** Prepended to the account key (a user id, or `unknown:` and the name tried). */
 export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 
+/** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
+const MAX_COUNTER_KEY_LENGTH = 255;
+
 const COUNT_ONE = countAttemptSql('values ($2, 1, $3)');
 const SET_LOCK = `insert into ${COUNTER_TABLE} as counter (key, points, expire) values ($1, $2, $3)
   on conflict (key) do update set points = excluded.points, expire = excluded.expire`;
@@ -52,7 +55,10 @@ export class Throttle {
   }
 
   accountCounter(accountKey: string): Counter {
-    return { key: ACCOUNT_COUNTER_PREFIX + accountKey, windowMs: this.settings.accountWindowSeconds * 1000, limit: this.settings.accountFailures };
+    // A name longer than the column shares its count with the others of the same beginning;
+    // no account has such a name (they are keyed by id), so none is affected.
+    const key = (ACCOUNT_COUNTER_PREFIX + accountKey).slice(0, MAX_COUNTER_KEY_LENGTH);
+    return { key, windowMs: this.settings.accountWindowSeconds * 1000, limit: this.settings.accountFailures };
   }
 
   /** Counts one attempt from `ip`; throws ThrottledError past the limit. */

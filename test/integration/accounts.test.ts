@@ -188,6 +188,14 @@ describe('login', () => {
     expect(JSON.stringify(withNul.errors)).toBe(JSON.stringify(unknown.errors));
   });
 
+  test('answers unknown names as long as an email or longer with INVALID_CREDENTIALS, not a server error', async () => {
+    // Their attempt counters' keys would not fit the column whole.
+    const longEmail = `${'x'.repeat(240)}@example.com`;
+    for (const name of [longEmail, 'y'.repeat(300)]) {
+      expect(onlyError(await login(name, PASSWORD)).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'INVALID_CREDENTIALS' });
+    }
+  });
+
   test('tells a disabled account with the right password ACCOUNT_DISABLED but with a wrong one INVALID_CREDENTIALS', async () => {
     const hana = (await signup('hana', 'hana@example.com')).data!.signup;
     await deactivateUser(app, hana.user.id);

@@ -131,19 +131,16 @@ export class AccountService {
       await this.statements.recordFailure(user.id, meta.ip);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
+    // Hashes made under older parameters are upgraded while the plain password is at hand. The
+    // policy is not re-applied: a password set under an older policy must not lock its owner out.
+    const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : null;
     // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the
     // statement re-reads the row under a lock, so that a change committed meanwhile wins.
     const session = this.sessions.newSessionRow(meta);
-    const completion = await this.statements.complete(accountCounter.key, user.id, user.passwordHash, session);
+    const completion = await this.statements.complete(accountCounter.key, user.id, user.passwordHash, session, newHash);
     if (!completion.opened) {
-      if (completion.reason === 'DISABLED') throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
+      if (completion.disabled) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
       throw invalidCredentials();
-    }
-    // Hashes made under older parameters are upgraded while the plain password is at hand, unless
-    // the password changed meanwhile. The policy is not re-applied: a password set under an older
-    // policy must not lock its owner out.
-    if (needsRehash) {
-      await this.statements.upgradeHash(user.id, user.passwordHash, await this.passwords.hash(normalizePassword(input.password)));
     }
     return this.sessions.issueFirst(session, completion.user);
   }

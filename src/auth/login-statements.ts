@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Role } from '../db/entities/index.js';
 import { AuthEventType } from './audit.js';
-import { type Count, countAttemptSql, toCount } from './counters.js';
+import { COUNTER_TABLE, type Count, countAttemptSql, toCount } from './counters.js';
 import type { NewSessionRow } from './sessions.js';
 import { ACCOUNT_COUNTER_PREFIX, type Counter } from './throttle.js';
 import type { UserView } from './user-view.js';
@@ -22,8 +22,8 @@ export interface LoginCandidate {
 
 export type LoginCompletion =
   | { opened: true; user: UserView }
-  /** The row changed while the password was checked: deleted, given a new password, or disabled. */
-  | { opened: false; reason: 'GONE' | 'PASSWORD_CHANGED' | 'DISABLED' };
+  /** The row changed while the password was checked: deleted or given a new password, or disabled. */
+  | { opened: false; disabled: boolean };
 
 // $1 now (epoch ms), $2 the IP's counter key, $3 the IP's window end, $4 the IP's limit,
 // $5 the lower-cased username or email (null when no account can have it),
@@ -45,12 +45,14 @@ const BEGIN_BY_USERNAME = beginSql('username_key');
 const BEGIN_BY_EMAIL = beginSql('email_key');
 
 // $1 the account's counter key, $2 the user id, $3 the password hash that was checked,
-// $4 session id, $5 refresh jti, $6 now, $7 session end, $8 user agent, $9 ip, $10 event type.
+// $4 session id, $5 refresh jti, $6 now, $7 session end, $8 user agent, $9 ip, $10 event type,
+// $11 a new hash of the password under the current parameters, or null.
 // The row lock makes a password change, deactivation or deletion committed while the hash was
 // checked win (the locked read sees it), rather than this login adding a session they would
-// never have revoked.
+// never have revoked; the new hash replaces only the one that was checked, and only with the
+// session.
 const COMPLETE = `with cleared as (
-    delete from rate_limits where key = $1
+    delete from ${COUNTER_TABLE} where key = $1
   ), current_user_row as (
     select id, username, email, roles, is_active, created_at, password_hash = $3 as same_password
     from users where id = $2 for update
@@ -61,6 +63,9 @@ const COMPLETE = `with cleared as (
   ), recorded as (
     insert into auth_events (type, user_id, session_id, ip, created_at)
     select $10, $2, id, $9, $6 from opened
+  ), upgraded as (
+    update users set password_hash = $11, updated_at = $6
+    where id = $2 and password_hash = $3 and $11::text is not null and exists (select 1 from opened)
   )
   select current_user_row.*, exists (select 1 from opened) as opened from current_user_row`;
 
@@ -73,15 +78,6 @@ export class LoginStatements {
       name: 'login-failed',
       text: 'insert into auth_events (type, user_id, ip, created_at) values ($1, $2, $3, $4)',
       values: [AuthEventType.LOGIN_FAILED, userId, ip, new Date()],
-    });
-  }
-
-  /** Stores `newHash` unless the password changed since `checkedHash` was read. */
-  async upgradeHash(userId: string, checkedHash: string, newHash: string): Promise<void> {
-    await this.pool.query({
-      name: 'login-upgrade-hash',
-      text: 'update users set password_hash = $3, updated_at = $4 where id = $1 and password_hash = $2',
-      values: [userId, checkedHash, newHash, new Date()],
     });
   }
 
@@ -104,16 +100,15 @@ export class LoginStatements {
     };
   }
 
-  async complete(accountCounterKey: string, userId: string, checkedHash: string, session: NewSessionRow): Promise<LoginCompletion> {
+  async complete(accountCounterKey: string, userId: string, checkedHash: string, session: NewSessionRow, newHash: string | null): Promise<LoginCompletion> {
     const { rows } = await this.pool.query({
       name: 'login-complete',
       text: COMPLETE,
-      values: [accountCounterKey, userId, checkedHash, session.id, session.refreshJti, session.createdAt, session.expiresAt, session.userAgent, session.ip, AuthEventType.LOGIN_SUCCEEDED],
+      values: [accountCounterKey, userId, checkedHash, session.id, session.refreshJti, session.createdAt, session.expiresAt, session.userAgent, session.ip, AuthEventType.LOGIN_SUCCEEDED, newHash],
     });
     const row = rows[0];
-    if (!row) return { opened: false, reason: 'GONE' };
-    if (!row.same_password) return { opened: false, reason: 'PASSWORD_CHANGED' };
-    if (!row.is_active) return { opened: false, reason: 'DISABLED' };
+    if (!row || !row.same_password) return { opened: false, disabled: false };
+    if (!row.is_active) return { opened: false, disabled: true };
     return {
       opened: true,
       user: { id: row.id, username: row.username, email: row.email, roles: row.roles as Role[], isActive: true, createdAt: row.created_at },

@@ -1,5 +1,5 @@
 import type { GraphQLSchema } from 'graphql';
-import { Extensions, getMetadataStorage } from 'type-graphql';
+import { Extensions, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
 
 export const ANSWERED_FROM_VIEWER = 'answeredFromViewer';
 
@@ -13,15 +13,20 @@ export function AnsweredFromViewer(): MethodDecorator {
   return Extensions({ [ANSWERED_FROM_VIEWER]: true });
 }
 
-/** Refuses a marked field that takes arguments, is not a query, or asks more than a signed-in viewer. */
-export function assertAnsweredFromViewerFields(schema: GraphQLSchema): void {
-  const storage = getMetadataStorage();
+/**
+ * Refuses a marked field that takes arguments, is not a query, has a middleware (a remembered
+ * answer would skip it) or asks more than a signed-in viewer. `options` are the ones the schema
+ * was built with: only their resolver classes count.
+ */
+export function assertAnsweredFromViewerFields(schema: GraphQLSchema, options: BuildSchemaOptions): void {
+  const resolverClasses = new Set<Function>(options.resolvers as readonly Function[]);
+  const queries = getMetadataStorage().queries.filter((query) => resolverClasses.has(query.target));
   for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     for (const field of Object.values(type?.getFields() ?? {})) {
       if (field.extensions?.[ANSWERED_FROM_VIEWER] !== true) continue;
-      const resolver = storage.queries.find((query) => query.schemaName === field.name);
-      const rule = resolver && storage.authorizedFields.find((meta) => meta.target === resolver.target && meta.fieldName === resolver.methodName);
-      if (type !== schema.getQueryType() || field.args.length > 0 || !rule || rule.roles.length > 0) {
+      const resolver = queries.find((query) => query.schemaName === field.name);
+      const bareAuthorized = resolver?.roles !== undefined && resolver.roles.length === 0 && (resolver.middlewares?.length ?? 0) === 0;
+      if (type !== schema.getQueryType() || field.args.length > 0 || !bareAuthorized || options.globalMiddlewares?.length) {
         throw new Error(`@AnsweredFromViewer on ${type!.name}.${field.name}: only for queries without arguments guarded by a bare @Authorized()`);
       }
     }

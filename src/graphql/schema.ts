@@ -27,7 +27,7 @@ export async function buildTesseraSchema(): Promise<GraphQLSchema> {
   const schema = await buildSchema(BUILD_OPTIONS);
   assertEveryRootFieldGuarded(schema);
   authorizeSynchronously(schema, BUILD_OPTIONS);
-  assertAnsweredFromViewerFields(schema);
+  assertAnsweredFromViewerFields(schema, BUILD_OPTIONS);
   return schema;
 }
 

@@ -30,34 +30,43 @@ import { PLAIN_PROPERTY } from './synchronous-authorization.js';
 /** Distinct cacheable operations remembered per user: clients send one or two. */
 const MAX_RESULTS_PER_USER = 2;
 
+/**
+ * Which operation of which document: by the query's hash, not the parsed document, so that a
+ * kept result holds nothing of the request's text (Apollo's document store stays the only,
+ * bounded, keeper of parsed queries).
+ */
+function operationKey(context: GraphQLRequestContext<Context>): string {
+  return `${context.queryHash ?? ''}\0${context.operationName ?? ''}`;
+}
+
 type Data = Record<string, unknown>;
 
 export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlugin<Context> {
   const cacheable = new WeakMap<OperationDefinitionNode, boolean>();
-  const results = new WeakMap<UserView, Map<OperationDefinitionNode, Data>>();
+  const results = new WeakMap<UserView, Map<string, Data>>();
 
-  const isCacheable = (context: GraphQLRequestContext<Context>): OperationDefinitionNode | undefined => {
+  const isCacheable = (context: GraphQLRequestContext<Context>): boolean => {
     const operation = context.operation;
-    if (!operation || !context.contextValue.auth.viewer) return undefined;
+    if (!operation || context.queryHash === undefined || !context.contextValue.auth.viewer) return false;
     let verdict = cacheable.get(operation);
     if (verdict === undefined) {
       verdict = answersFromViewerOnly(schema, operation, context.document);
       cacheable.set(operation, verdict);
     }
-    return verdict ? operation : undefined;
+    return verdict;
   };
 
   return {
     async requestDidStart() {
-      let toKeep: { user: UserView; operation: OperationDefinitionNode } | undefined;
+      let toKeep: { user: UserView; key: string } | undefined;
       return {
         async responseForOperation(context) {
-          const operation = isCacheable(context);
-          if (!operation) return null;
+          if (!isCacheable(context)) return null;
           const user = context.contextValue.auth.viewer!.user;
-          const data = results.get(user)?.get(operation);
+          const key = operationKey(context);
+          const data = results.get(user)?.get(key);
           if (data) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
-          toKeep = { user, operation };
+          toKeep = { user, key };
           return null;
         },
         async willSendResponse(context) {
@@ -66,7 +75,7 @@ export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlug
           let kept = results.get(toKeep.user);
           if (!kept) results.set(toKeep.user, (kept = new Map()));
           if (kept.size >= MAX_RESULTS_PER_USER) kept.clear();
-          kept.set(toKeep.operation, deepFreeze(body.singleResult.data));
+          kept.set(toKeep.key, deepFreeze(body.singleResult.data));
         },
       };
     },

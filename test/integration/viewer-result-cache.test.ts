@@ -2,6 +2,8 @@
 // result (src/graphql/viewer-result-cache.ts). These tests show the result never outlives what it
 // was computed from, never reaches another viewer, and never stands in for a check.
 import { parse, type OperationDefinitionNode } from 'graphql';
+import { Authorized, buildSchema, Query, Resolver, UseMiddleware, type BuildSchemaOptions } from 'type-graphql';
+import { AnsweredFromViewer, assertAnsweredFromViewerFields } from '../../src/graphql/answered-from-viewer.js';
 import { buildTesseraSchema } from '../../src/graphql/schema.js';
 import { answersFromViewerOnly } from '../../src/graphql/viewer-result-cache.js';
 import { createAdmin } from '../helpers/fixtures.js';
@@ -110,5 +112,55 @@ describe('which operations are answered from the viewer alone', () => {
     const document = parse(source);
     const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition') as OperationDefinitionNode;
     expect(answersFromViewerOnly(schema, operation, document)).toBe(expected);
+  });
+});
+
+describe('@AnsweredFromViewer is refused where a remembered answer would skip a check', () => {
+  @Resolver()
+  class BareViewerResolver {
+    @Authorized()
+    @AnsweredFromViewer()
+    @Query(() => String)
+    bareViewer(): string {
+      return 'bare';
+    }
+  }
+
+  @Resolver()
+  class MiddlewareViewerResolver {
+    @Authorized()
+    @AnsweredFromViewer()
+    @UseMiddleware(async (_data, next) => next())
+    @Query(() => String)
+    viewerWithMiddleware(): string {
+      return 'with a middleware';
+    }
+  }
+
+  @Resolver()
+  class AdminViewerResolver {
+    @Authorized('ADMIN')
+    @AnsweredFromViewer()
+    @Query(() => String)
+    adminViewer(): string {
+      return 'admins only';
+    }
+  }
+
+  async function check(resolver: Function): Promise<void> {
+    const options = { resolvers: [resolver] as [Function], authChecker: () => true, validate: false } satisfies BuildSchemaOptions;
+    assertAnsweredFromViewerFields(await buildSchema(options), options);
+  }
+
+  test('a query under a bare @Authorized() is accepted', async () => {
+    await expect(check(BareViewerResolver)).resolves.toBeUndefined();
+  });
+
+  test('a query with a middleware is refused', async () => {
+    await expect(check(MiddlewareViewerResolver)).rejects.toThrow('viewerWithMiddleware');
+  });
+
+  test('a query that requires a role is refused', async () => {
+    await expect(check(AdminViewerResolver)).rejects.toThrow('adminViewer');
   });
 });

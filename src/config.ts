@@ -38,7 +38,8 @@ export interface Config {
   readonly threadPoolSize: number;
   /**
    * How many nice levels that pool's threads sit below the event loop (Linux), so that a flood
-   * of logins takes only the CPU other requests leave: 0 keeps them at the event loop's level.
+   * of logins yields the CPU to other requests; each level also makes hashing less efficient
+   * (README, Performance). 0 keeps them at the event loop's level.
    */
   readonly threadPoolNice: number;
   readonly jwt: {

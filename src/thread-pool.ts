@@ -4,9 +4,10 @@
 // a nice value per thread, so the pool's threads are lowered once they exist and the event loop
 // takes the CPU first. The pool's other work (file system, DNS) is lowered with them; Tessera
 // gives it little. Nice values rank threads within one scheduling group, so a PostgreSQL started
-// elsewhere (systemd) is not affected either way. Each level costs hashing efficiency (more
-// preemption): argon2's CPU per login was 23.5 ms at 0, 24 at 2 and 26-27 at 10 against 21 ms
-// outside the server, hence a small default (README, Performance).
+// elsewhere (systemd) is not affected either way. Each level costs hashing efficiency: the
+// bench measured argon2's CPU per login at 24.0 ms with 10 levels against 20.7 ms for the same
+// verify outside the server, and on par with it at 0 and 2, hence a small default (README,
+// Performance).
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 

@@ -25,6 +25,9 @@ export function countAttemptSql(rows: string): string {
     returning points, expire`;
 }
 
+/** Deletes the counter whose key is `$1`: its next attempt opens a new window. */
+export const CLEAR_COUNT_SQL = `delete from ${COUNTER_TABLE} where key = $1`;
+
 /** A row of `countAttemptSql`'s result (bigint arrives as text). */
 export function toCount(row: { points: number; expire: string | number }): Count {
   return { points: row.points, expire: Number(row.expire) };

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Role } from '../db/entities/index.js';
 import { AuthEventType } from './audit.js';
-import { COUNTER_TABLE, type Count, countAttemptSql, toCount } from './counters.js';
+import { CLEAR_COUNT_SQL, type Count, countAttemptSql, toCount } from './counters.js';
 import type { NewSessionRow } from './sessions.js';
 import { ACCOUNT_COUNTER_PREFIX, type Counter } from './throttle.js';
 import type { UserView } from './user-view.js';
@@ -52,7 +52,7 @@ const BEGIN_BY_EMAIL = beginSql('email_key');
 // never have revoked; the new hash replaces only the one that was checked, and only with the
 // session.
 const COMPLETE = `with cleared as (
-    delete from ${COUNTER_TABLE} where key = $1
+    ${CLEAR_COUNT_SQL}
   ), current_user_row as (
     select id, username, email, roles, is_active, created_at, password_hash = $3 as same_password
     from users where id = $2 for update

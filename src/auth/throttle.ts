@@ -8,7 +8,7 @@
 // the counts here to be judged.
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { COUNTER_TABLE, type Count, countAttemptSql, toCount } from './counters.js';
+import { CLEAR_COUNT_SQL, COUNTER_TABLE, type Count, countAttemptSql, toCount } from './counters.js';
 
 export enum ThrottledAction {
   CREDENTIALS = 'credentials',
@@ -93,7 +93,7 @@ export class Throttle {
 
   /** After a successful password check: the account's count starts over. */
   async clearAccountAttempts(accountKey: string): Promise<void> {
-    await this.pool.query({ name: 'throttle-clear', text: `delete from ${COUNTER_TABLE} where key = $1`, values: [this.accountCounter(accountKey).key] });
+    await this.pool.query({ name: 'throttle-clear', text: CLEAR_COUNT_SQL, values: [this.accountCounter(accountKey).key] });
   }
 
   async purgeExpired(): Promise<number> {

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { Extensions, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
+import { builtResolvers } from './synchronous-authorization.js';
 
 export const ANSWERED_FROM_VIEWER = 'answeredFromViewer';
 
@@ -19,8 +20,7 @@ export function AnsweredFromViewer(): MethodDecorator {
  * was built with: only their resolver classes count.
  */
 export function assertAnsweredFromViewerFields(schema: GraphQLSchema, options: BuildSchemaOptions): void {
-  const resolverClasses = new Set<Function>(options.resolvers as readonly Function[]);
-  const queries = getMetadataStorage().queries.filter((query) => resolverClasses.has(query.target));
+  const queries = builtResolvers(getMetadataStorage().queries, options);
   for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     for (const field of Object.values(type?.getFields() ?? {})) {
       if (field.extensions?.[ANSWERED_FROM_VIEWER] !== true) continue;

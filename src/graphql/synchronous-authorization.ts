@@ -31,8 +31,17 @@ export function authorizeSynchronously(schema: GraphQLSchema, options: BuildSche
     throw new Error('authorizeSynchronously: the schema has global middlewares or a container, which this path would bypass');
   }
   const storage = getMetadataStorage();
-  authorizeRootFields(schema, storage, new Set<Function>(options.resolvers as readonly Function[]));
+  authorizeRootFields(schema, storage, options);
   authorizeProperties(schema, storage);
+}
+
+/**
+ * The root-field resolvers of the classes the schema was built from (`options`), as type-graphql
+ * counts them: another loaded class with a method of the same name does not define a field.
+ */
+export function builtResolvers(resolvers: readonly ResolverMetadata[], options: BuildSchemaOptions): ResolverMetadata[] {
+  const classes = new Set<Function>(options.resolvers as readonly Function[]);
+  return resolvers.filter((resolver) => classes.has(resolver.target));
 }
 
 /** Guards `resolve` with the checker, run before it and in the same tick. */
@@ -51,7 +60,7 @@ function guard(field: GraphQLField<unknown, Context>, requirements: Requirement[
  * instance serves all. Only the classes the schema was built from count, as in type-graphql:
  * another loaded class with a method of the same name must not replace a field's resolver.
  */
-function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage, resolverClasses: ReadonlySet<Function>): void {
+function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage, options: BuildSchemaOptions): void {
   const byType: Array<[GraphQLObjectType | null | undefined, ResolverMetadata[]]> = [
     [schema.getQueryType(), storage.queries],
     [schema.getMutationType(), storage.mutations],
@@ -60,7 +69,7 @@ function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage, re
   for (const [type, resolvers] of byType) {
     if (!type) continue;
     const fields = type.getFields();
-    const built = resolvers.filter((resolver) => resolverClasses.has(resolver.target));
+    const built = builtResolvers(resolvers, options);
     for (const resolver of built) {
       if (built.filter((other) => other.schemaName === resolver.schemaName).length > 1) {
         throw new Error(`authorizeSynchronously: two resolvers define ${type.name}.${resolver.schemaName}`);

@@ -32,7 +32,8 @@ export const USAGE = `npm run bench -- [options]
   --out <file>             where to write the results (default bench/results.json)
 Environment: DATABASE_URL (a fresh database is created on that server and dropped afterwards;
 otherwise an embedded PostgreSQL in a temporary folder), UV_THREADPOOL_SIZE (passed to the server
-and the argon2-raw worker alike).`;
+and the argon2-raw worker alike), THREAD_POOL_NICE, MALLOC_ARENA_MAX and NODE_OPTIONS (passed to
+the server, so that their effect can be measured).`;
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;

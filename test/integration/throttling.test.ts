@@ -1,5 +1,8 @@
 // Guessing and flooding: attempts are counted per field execution, per client IP and per
 // account, in PostgreSQL so that every instance shares the counts; locks expire by themselves.
+import pg from 'pg';
+import { LoginStatements } from '../../src/auth/login-statements.js';
+import { Throttle, ThrottledAction } from '../../src/auth/throttle.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -126,5 +129,38 @@ describe('behind a trusted proxy', () => {
     const token = result.data.signup.accessToken as string;
     const sessions = await app.client.request('{ mySessions { ip } }', {}, { token });
     expect(sessions.data.mySessions).toEqual([{ ip: '192.0.2.77' }]);
+  });
+});
+
+describe('the counting statements', () => {
+  let app: TestServer;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    app = await startTestServer();
+    // One connection, so that the statement after a count runs on the connection that counted.
+    pool = new pg.Pool({ connectionString: app.database.url, max: 1 });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await app.stop();
+  });
+
+  const commitMode = async () => (await pool.query('show synchronous_commit')).rows[0].synchronous_commit as string;
+  const points = async (key: string) => (await pool.query('select points from rate_limits where key = $1', [key])).rows[0]?.points as number | undefined;
+
+  test('commit without waiting for the disk for the count alone: the next statement on the connection waits as usual', async () => {
+    const throttle = new Throttle(pool, app.config.throttle);
+    await throttle.consumeIp(ThrottledAction.REFRESH, '198.51.100.7');
+    expect(await commitMode()).toBe('on');
+    expect(await points('ip-refresh:198.51.100.7')).toBe(1);
+
+    const now = Date.now();
+    const ip = throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.7');
+    const unknown = throttle.accountCounter('unknown:nobody');
+    const candidate = await new LoginStatements(pool).begin(now, ip, 'nobody', unknown);
+    expect(candidate.account?.user).toBeNull();
+    expect(await commitMode()).toBe('on');
+    expect(await points(ip.key)).toBe(1);
+    expect(await points(unknown.key)).toBe(1);
   });
 });

@@ -25,7 +25,7 @@ export interface ScenarioContext {
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
 }
 
-export const SCENARIO_NAMES = ['control', 'me', 'myTasks', 'refresh', 'login', 'me-under-login-load', 'argon2-raw'] as const;
+export const SCENARIO_NAMES = ['control', 'me', 'myTasks', 'refresh', 'login', 'argon2-raw', 'me-under-login-load'] as const;
 
 const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
 const CONTROL = body('{ __typename }');
@@ -46,6 +46,8 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
     connections: context.loginConnections,
     bodies: context.seed.users.map((user) => body(LOGIN, { input: { usernameOrEmail: user.username, password: user.password } })),
   });
+  // The scenarios run in this order in every round: the two of each ratio side by side (control
+  // and me, login and argon2-raw), so that the machine's drift between them is a few seconds'.
   return [
     // The same request shape as `me` (a rotated header as long as its token, which the server
     // copies but never reads) so that both scenarios cost the load generator alike.
@@ -62,7 +64,6 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
       workers: [load('refresh', { connections: context.connections, chains: context.seed.refreshChains })],
     },
     { name: 'login', what: `distinct users, argon2id m=${context.argon2.memoryKib} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`, workers: [login] },
-    { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },
     {
       name: 'argon2-raw',
       what: 'argon2.verify called directly, no HTTP',
@@ -72,5 +73,6 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
         spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, warmupSeconds: context.warmupSeconds, durationSeconds: context.durationSeconds },
       }],
     },
+    { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },
   ];
 }

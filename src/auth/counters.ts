@@ -14,12 +14,15 @@ export interface Count {
 
 /**
  * A CTE (name: `no_flush`) that lets the statement's transaction commit without waiting for its
- * WAL to reach the disk; select from it in the rows that are counted, so that it runs first. An
- * attempt's count need not outlive a crash of PostgreSQL (it would forget the last fraction of a
- * second of counts, wal_writer_delay x 3 at most: a few more attempts), and the disk flush it
- * spares cost PostgreSQL 0.15-0.2 ms of CPU per login, taken from the hashing threads (README,
- * Performance). `true`: for this transaction only, so the pooled connection's next statement
- * waits for its flush as usual. A statement that writes anything else must not use it.
+ * WAL to reach the disk (or a synchronous standby). Select the counted rows from it: a CTE that
+ * nothing reads is never run. An attempt's count need not outlive a crash of PostgreSQL (it would
+ * forget the last fraction of a second of counts, 3 x wal_writer_delay at most: a few more
+ * attempts), and the flush it spares cost PostgreSQL 0.1-0.3 ms of CPU per login, taken from the
+ * hashing threads (README, Performance). `true`: for this transaction only, so the pooled
+ * connection's next statement waits for its flush as usual. Hence two rules: a statement that
+ * writes anything but counts must not use it, and one that does must run as its own transaction
+ * (the statement pool's autocommit), never inside BEGIN ... COMMIT, whose other writes would
+ * commit without the flush too.
  */
 export const NO_FLUSH_CTE = `no_flush as (select set_config('synchronous_commit', 'off', true))`;
 

@@ -8,6 +8,7 @@ import { buildTesseraSchema } from '../../src/graphql/schema.js';
 import { answersFromViewerOnly } from '../../src/graphql/viewer-result-cache.js';
 import { createAdmin } from '../helpers/fixtures.js';
 import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
+import { claimsOf, sleep } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const ME = '{ me { id username email roles } }';
@@ -61,13 +62,15 @@ test('a deactivated user is refused at once', async () => {
 });
 
 test('an expired access token is refused with TOKEN_EXPIRED even after a remembered answer', async () => {
-  const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '1s' }, app.database);
+  const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '2s' }, app.database);
   try {
+    // JWT times are whole seconds: a token issued at x.99 s would be nearly over at once. Signing
+    // up just after a second boundary leaves the two requests below almost two seconds.
+    await sleep(1000 - (Date.now() % 1000) + 20);
     const una = await shortLived.client.signup('una');
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();
-    // The token's exp is one whole second after its iat: two seconds later it has passed.
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await sleep(Math.max(0, claimsOf(una.accessToken).exp * 1000 + 100 - Date.now()));
     expect(onlyError(await shortLived.client.request(ME, {}, { token: una.accessToken })).extensions?.reason).toBe('TOKEN_EXPIRED');
   } finally {
     await shortLived.stop();

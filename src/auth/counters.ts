@@ -39,6 +39,12 @@ export function countAttemptSql(rows: string): string {
     returning points, expire`;
 }
 
+/**
+ * Counts one attempt on the key `$2`, whose window, if this attempt opens one, ends at `$3`. The
+ * statement that holds it must have NO_FLUSH_CTE in its WITH list.
+ */
+export const COUNT_ONE_SQL = countAttemptSql('select $2, 1, $3 from no_flush');
+
 /** Deletes the counter whose key is `$1`: its next attempt opens a new window. */
 export const CLEAR_COUNT_SQL = `delete from ${COUNTER_TABLE} where key = $1`;
 

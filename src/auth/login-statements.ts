@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Role } from '../db/entities/index.js';
 import { AuthEventType } from './audit.js';
-import { CLEAR_COUNT_SQL, type Count, countAttemptSql, NO_FLUSH_CTE, toCount } from './counters.js';
+import { CLEAR_COUNT_SQL, COUNT_ONE_SQL, type Count, countAttemptSql, NO_FLUSH_CTE, toCount } from './counters.js';
 import type { NewSessionRow } from './sessions.js';
 import { ACCOUNT_COUNTER_PREFIX, type Counter } from './throttle.js';
 import type { UserView } from './user-view.js';
@@ -30,7 +30,7 @@ export type LoginCompletion =
 // $6 the unknown name's account key, $7 the account window's end.
 function beginSql(keyColumn: 'username_key' | 'email_key'): string {
   return `with ${NO_FLUSH_CTE}, ip as (
-      ${countAttemptSql('select $2, 1, $3 from no_flush')}
+      ${COUNT_ONE_SQL}
     ), found as (
       select id, password_hash, is_active from users where ${keyColumn} = $5 and (select points from ip) <= $4
     ), account as (

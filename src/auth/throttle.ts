@@ -8,7 +8,7 @@
 // the counts here to be judged.
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { CLEAR_COUNT_SQL, COUNTER_TABLE, type Count, countAttemptSql, NO_FLUSH_CTE, toCount } from './counters.js';
+import { CLEAR_COUNT_SQL, COUNT_ONE_SQL, COUNTER_TABLE, type Count, NO_FLUSH_CTE, toCount } from './counters.js';
 
 export enum ThrottledAction {
   CREDENTIALS = 'credentials',
@@ -28,7 +28,7 @@ export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 /** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
 const MAX_COUNTER_KEY_LENGTH = 255;
 
-const COUNT_ONE = `with ${NO_FLUSH_CTE} ${countAttemptSql('select $2, 1, $3 from no_flush')}`;
+const COUNT_ONE = `with ${NO_FLUSH_CTE} ${COUNT_ONE_SQL}`;
 const SET_LOCK = `insert into ${COUNTER_TABLE} as counter (key, points, expire) values ($1, $2, $3)
   on conflict (key) do update set points = excluded.points, expire = excluded.expire`;
 

@@ -46,6 +46,13 @@ declare module 'autocannon' {
     duration: number;
     '2xx': number;
   }
-  function autocannon(options: Options): Promise<Result>;
+  /** A running load: its events, and its result once it ends (a promise, without a callback). */
+  export interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+    on(event: 'reqError', listener: (error: Error) => void): this;
+    catch(onRejected: (reason: unknown) => void): Promise<unknown>;
+    stop(): void;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -17,7 +17,7 @@ export interface LoadSpec {
   /** One body per request, rotated (logins of distinct users). */
   bodies?: string[];
   /** Refresh tokens, one per session chain: each chain is used by one request at a time. */
-  chains?: { warmup: string[]; measure: string[] };
+  chains?: string[];
 }
 
 /** What every worker measures. */

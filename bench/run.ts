@@ -126,8 +126,8 @@ async function bench(options: BenchOptions): Promise<number> {
     counters = await DbCounters.open(database.url, database.statementsCounted);
 
     const seeded = Date.now();
-    const data = await seed(server.url, { users: options.users, tasksPerUser: options.tasksPerUser, chainsPerPhase: options.connections + 4 });
-    log(`seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${2 * (options.connections + 4)} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+    const data = await seed(server.url, { users: options.users, tasksPerUser: options.tasksPerUser, chains: options.connections + 4 });
+    log(`seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${options.connections + 4} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
 
     const scenariosFor = (durationSeconds: number) => buildScenarios({
       url: server!.url, seed: data, argon2,

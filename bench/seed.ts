@@ -12,14 +12,14 @@ export interface SeededUser {
 
 export interface Seed {
   users: SeededUser[];
-  /** Refresh tokens of sessions opened for the refresh scenario only (two sets: warm-up, measurement). */
-  refreshChains: { warmup: string[]; measure: string[] };
+  /** Refresh tokens of sessions opened for the refresh scenario only, one per chain. */
+  refreshChains: string[];
 }
 
 export interface SeedOptions {
   users: number;
   tasksPerUser: number;
-  chainsPerPhase: number;
+  chains: number;
   /** Requests in flight while seeding (signup and login hash: a handful keeps the pool busy). */
   parallelism?: number;
 }
@@ -49,13 +49,10 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
   await inParallel(tasks, parallelism * 2, ({ user, t }) =>
     gql(url, CREATE_TASK, { title: `Task ${t + 1} of ${user.username}` }, user.accessToken),
   );
-  const chainOwners = Array.from({ length: options.chainsPerPhase * 2 }, (_, i) => users[i % users.length]!);
+  const chainOwners = Array.from({ length: options.chains }, (_, i) => users[i % users.length]!);
   const chains = await inParallel(chainOwners, parallelism, async (user) => {
     const { login } = await gql<{ login: AuthPayload }>(url, LOGIN, { input: { usernameOrEmail: user.username, password: user.password } });
     return login.refreshToken;
   });
-  return {
-    users,
-    refreshChains: { warmup: chains.slice(0, options.chainsPerPhase), measure: chains.slice(options.chainsPerPhase) },
-  };
+  return { users, refreshChains: chains };
 }

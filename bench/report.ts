@@ -22,6 +22,8 @@ export interface ScenarioRow {
   /** Figures of the other workers of the scenario (the logins of me-under-login-load). */
   alongside?: Record<string, { requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number }>;
   workerPeakRssMb?: number;
+  /** Each round's own figures, in order, when the scenario ran in several (results.json only). */
+  rounds?: Array<{ requestsPerSecond: number; p50Ms: number; p99Ms: number }>;
 }
 
 export interface Target {

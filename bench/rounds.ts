@@ -53,5 +53,6 @@ export function combineRounds(rounds: ScenarioRow[]): ScenarioRow {
         }))
       : undefined,
     workerPeakRssMb: first.workerPeakRssMb === undefined ? undefined : Math.max(...rounds.map((round) => round.workerPeakRssMb ?? 0)),
+    rounds: rounds.map(({ requestsPerSecond, p50Ms, p99Ms }) => ({ requestsPerSecond, p50Ms, p99Ms })),
   };
 }

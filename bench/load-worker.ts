@@ -141,13 +141,13 @@ class ContinuousLoad {
   }
 }
 
-let load: ContinuousLoad | undefined;
-runWorker(() =>
-  serveOneRun<LoadSpec, LoadResult>(
+runWorker(() => {
+  let load: ContinuousLoad;
+  return serveOneRun<LoadSpec, LoadResult>(
     async (spec) => {
       load = new ContinuousLoad(spec);
       await sleep(spec.warmupSeconds * 1000);
     },
-    (spec) => load!.measure(spec.durationSeconds),
-  ),
-);
+    (spec) => load.measure(spec.durationSeconds),
+  );
+});

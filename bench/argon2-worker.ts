@@ -3,7 +3,7 @@
 import argon2 from 'argon2';
 import { readRssMb } from './proc-stats.js';
 import type { Argon2Result, Argon2Spec } from './protocol.js';
-import { percentile } from './stats.js';
+import { measuredRate } from './stats.js';
 import { runWorker, serveOneRun } from './worker-io.js';
 
 const PASSWORD = 'correct horse battery staple, for the bench';
@@ -25,18 +25,7 @@ async function verifyFor(spec: Argon2Spec, hash: string, seconds: number): Promi
   };
   await Promise.all(Array.from({ length: spec.concurrency }, loop));
   clearInterval(sampler);
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    event: 'result',
-    requests: latencies.length,
-    seconds: elapsed,
-    requestsPerSecond: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    errors,
-    peakRssMb,
-  };
+  return { ...measuredRate(latencies, (performance.now() - started) / 1000), errors, peakRssMb };
 }
 
 let hash = '';

@@ -4,7 +4,7 @@
 import autocannon, { type Instance, type Request } from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult, LoadSpec } from './protocol.js';
-import { percentile } from './stats.js';
+import { measuredRate } from './stats.js';
 import { runWorker, serveOneRun } from './worker-io.js';
 
 const MAX_ERROR_SAMPLES = 3;
@@ -93,7 +93,8 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
 class ContinuousLoad {
   private readonly tracker: Instance;
   private readonly tally: Tally = { graphqlErrors: 0, starved: 0, samples: [] };
-  private window: { latencies: number[] } | undefined;
+  /** The latencies of the responses inside the measured window, while it is open. */
+  private windowLatencies: number[] | undefined;
   private transportErrors = 0;
   private non2xx = 0;
   private failure: unknown;
@@ -109,7 +110,7 @@ class ContinuousLoad {
     });
     this.tracker.on('response', (_client, status, _bytes, responseTimeMs) => {
       if (status < 200 || status >= 300) this.non2xx++;
-      this.window?.latencies.push(responseTimeMs);
+      this.windowLatencies?.push(responseTimeMs);
     });
     // Socket errors and timeouts alike (autocannon reports a timeout as a request error too).
     this.tracker.on('reqError', () => this.transportErrors++);
@@ -117,21 +118,15 @@ class ContinuousLoad {
   }
 
   async measure(seconds: number): Promise<LoadResult> {
-    const window = { latencies: [] as number[] };
-    this.window = window;
+    const latencies: number[] = [];
+    this.windowLatencies = latencies;
     const started = performance.now();
     await sleep(seconds * 1000);
     const elapsed = (performance.now() - started) / 1000;
-    this.window = undefined;
+    this.windowLatencies = undefined;
     if (this.failure !== undefined) throw this.failure;
-    const latencies = window.latencies.sort((a, b) => a - b);
     return {
-      event: 'result',
-      requests: latencies.length,
-      seconds: elapsed,
-      requestsPerSecond: latencies.length / elapsed,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
+      ...measuredRate(latencies, elapsed),
       transportErrors: this.transportErrors,
       non2xx: this.non2xx,
       graphqlErrors: this.tally.graphqlErrors,

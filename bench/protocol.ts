@@ -21,7 +21,7 @@ export interface LoadSpec {
 }
 
 /** What every worker measures. */
-interface MeasuredRate {
+export interface MeasuredRate {
   event: 'result';
   requests: number;
   seconds: number;

@@ -51,6 +51,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * Waits until just after the next whole second. JWT times are whole seconds: a token issued at
+ * x.99 s with a 1-second lifetime would be over at once; one issued just after the boundary gets
+ * its whole lifetime.
+ */
+export function untilJustAfterSecond(): Promise<void> {
+  return sleep(1000 - (Date.now() % 1000) + 20);
+}
+
 /** The `extensions.reason` of the first error, if any. */
 export function reasonOf(result: GraphQLResult): string | undefined {
   return result.errors?.[0]?.extensions?.reason as string | undefined;

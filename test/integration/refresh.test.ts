@@ -16,6 +16,7 @@ import {
   refreshOk,
   refreshReason,
   sleep,
+  untilJustAfterSecond,
 } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -245,9 +246,7 @@ describe('lifetimes', () => {
   test('ends a session at its absolute expiry even though it was rotated in a later second', async () => {
     const short = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '1', JWT_REFRESH_TOKEN_EXPIRES: '2' });
     try {
-      // JWT times are whole seconds: a 1-second token issued at x.99 s would be over at once.
-      // Signing up just after a second boundary gives the access token its whole second.
-      await sleep(1000 - (Date.now() % 1000) + 20);
+      await untilJustAfterSecond();
       const signup = await short.client.signup('mayfly');
       const [session] = await mySessions(short, signup.accessToken);
       const expiresAt = Date.parse(session!.expiresAt);

@@ -8,7 +8,7 @@ import { buildTesseraSchema } from '../../src/graphql/schema.js';
 import { answersFromViewerOnly } from '../../src/graphql/viewer-result-cache.js';
 import { createAdmin } from '../helpers/fixtures.js';
 import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
-import { claimsOf, sleep } from '../helpers/session-helpers.js';
+import { claimsOf, sleep, untilJustAfterSecond } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const ME = '{ me { id username email roles } }';
@@ -64,9 +64,8 @@ test('a deactivated user is refused at once', async () => {
 test('an expired access token is refused with TOKEN_EXPIRED even after a remembered answer', async () => {
   const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '2s' }, app.database);
   try {
-    // JWT times are whole seconds: a token issued at x.99 s would be nearly over at once. Signing
-    // up just after a second boundary leaves the two requests below almost two seconds.
-    await sleep(1000 - (Date.now() % 1000) + 20);
+    // Leaves the two requests below almost two seconds.
+    await untilJustAfterSecond();
     const una = await shortLived.client.signup('una');
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt, deactivateUser, deleteSessionRow, revokeSessionRow, sessionIdOf } from '../helpers/fixtures.js';
 import { onlyError, SIGNUP, type AuthPayload, type GraphQLResult } from '../helpers/graphql-client.js';
+import { untilJustAfterSecond } from '../helpers/session-helpers.js';
 import { runAdminSql } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -150,6 +151,7 @@ describe('tokens whose session or user ended', () => {
   test('refuses an expired access token as TOKEN_EXPIRED', async () => {
     const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '1' }, app.database);
     try {
+      await untilJustAfterSecond(); // expiresIn is read in whole seconds, just after signing
       const ezra = await shortLived.client.signup('ezra');
       expect(ezra.expiresIn).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 1200));

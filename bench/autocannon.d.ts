@@ -16,6 +16,8 @@ declare module 'autocannon' {
     duration?: number;
     pipelining?: number;
     timeout?: number;
+    /** How often (ms) it samples its counters, and so how soon `stop()` takes effect (default 1000). */
+    sampleInt?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string;
@@ -51,6 +53,7 @@ declare module 'autocannon' {
     on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
     on(event: 'reqError', listener: (error: Error) => void): this;
     catch(onRejected: (reason: unknown) => void): Promise<unknown>;
+    /** Stops the load at the next sample tick; the instance then resolves. */
     stop(): void;
   }
   function autocannon(options: Options): Instance;

@@ -5,7 +5,7 @@ import autocannon, { type Instance, type Request } from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult, LoadSpec } from './protocol.js';
 import { measuredRate } from './stats.js';
-import { runWorker, serveOneRun } from './worker-io.js';
+import { runWorker, serveRounds } from './worker-io.js';
 
 const MAX_ERROR_SAMPLES = 3;
 
@@ -83,45 +83,59 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
   return [{ ...base, body: spec.body, onResponse }];
 }
 
+// autocannon stops its connections at its next sample tick (every second by default): the load
+// must stop within a few milliseconds of its window, not run on into the next scenario's.
+const STOP_WITHIN_MS = 50;
+
 /**
- * One autocannon run from the warm-up's start to the measurement's end, counting only the
- * responses that arrive inside the measured window. The load never pauses between the two: a
- * separate warm-up run, stopped with requests in flight, left the server finishing them (a login's
- * hash cannot be called back) during the measurement's first tens of milliseconds, about 2% of a
- * 3-second login round spent on responses nobody counted.
+ * The load from its warm-up's start to its window's end, counting only the responses that arrive
+ * inside the window. It never pauses in between: a separate warm-up run, stopped with requests in
+ * flight, left the server finishing them (a login's hash cannot be called back) during the
+ * measurement's first tens of milliseconds, about 2% of a 3-second login round spent on responses
+ * nobody counted. After the window the load stops; what it left in flight drains while the next
+ * scenario's load settles, before that one's window opens.
  */
-class ContinuousLoad {
-  private readonly tracker: Instance;
+class RoundLoad {
   private readonly tally: Tally = { graphqlErrors: 0, starved: 0, samples: [] };
+  /** Built once, so that rotations (users, tokens) carry on from one round to the next. */
+  private readonly requests: Request[];
+  private tracker: Instance | undefined;
   /** The latencies of the responses inside the measured window, while it is open. */
   private windowLatencies: number[] | undefined;
   private transportErrors = 0;
   private non2xx = 0;
   private failure: unknown;
 
-  constructor(spec: LoadSpec) {
-    this.tracker = autocannon({
-      url: new URL(spec.url).origin,
-      connections: spec.connections,
-      // A backstop only: the worker exits once the window has been measured.
-      duration: spec.warmupSeconds + spec.durationSeconds + 60,
+  constructor(private readonly spec: LoadSpec) {
+    this.requests = buildRequests(spec, this.tally);
+  }
+
+  async start(seconds: number): Promise<void> {
+    const tracker = autocannon({
+      url: new URL(this.spec.url).origin,
+      connections: this.spec.connections,
+      // A backstop only: the window's end stops the load.
+      duration: seconds + this.spec.durationSeconds + 60,
       timeout: 30,
-      requests: buildRequests(spec, this.tally),
+      sampleInt: STOP_WITHIN_MS,
+      requests: this.requests,
     });
-    this.tracker.on('response', (_client, status, _bytes, responseTimeMs) => {
+    tracker.on('response', (_client, status, _bytes, responseTimeMs) => {
       if (status < 200 || status >= 300) this.non2xx++;
       this.windowLatencies?.push(responseTimeMs);
     });
     // Socket errors and timeouts alike (autocannon reports a timeout as a request error too).
-    this.tracker.on('reqError', () => this.transportErrors++);
-    this.tracker.catch((error: unknown) => (this.failure = error));
+    tracker.on('reqError', () => this.transportErrors++);
+    tracker.catch((error: unknown) => (this.failure = error));
+    this.tracker = tracker;
+    await sleep(seconds * 1000);
   }
 
-  async measure(seconds: number): Promise<LoadResult> {
+  async measure(): Promise<LoadResult> {
     const latencies: number[] = [];
     this.windowLatencies = latencies;
     const started = performance.now();
-    await sleep(seconds * 1000);
+    await sleep(this.spec.durationSeconds * 1000);
     const elapsed = (performance.now() - started) / 1000;
     this.windowLatencies = undefined;
     if (this.failure !== undefined) throw this.failure;
@@ -134,15 +148,21 @@ class ContinuousLoad {
       errorSamples: this.tally.samples,
     };
   }
+
+  async stop(): Promise<void> {
+    const tracker = this.tracker;
+    this.tracker = undefined;
+    if (!tracker) return;
+    tracker.stop();
+    await tracker.then(() => undefined, () => undefined);
+  }
 }
 
-runWorker(() => {
-  let load: ContinuousLoad;
-  return serveOneRun<LoadSpec, LoadResult>(
-    async (spec) => {
-      load = new ContinuousLoad(spec);
-      await sleep(spec.warmupSeconds * 1000);
-    },
-    (spec) => load.measure(spec.durationSeconds),
-  );
-});
+let load: RoundLoad | undefined;
+runWorker(() =>
+  serveRounds<LoadSpec, LoadResult>({
+    start: (spec, seconds) => (load ??= new RoundLoad(spec)).start(seconds),
+    measure: () => load!.measure(),
+    stop: () => load!.stop(),
+  }),
+);

@@ -6,6 +6,8 @@ export interface BenchOptions {
   /** Each scenario's measurement is split into this many rounds, interleaved with the others. */
   rounds: number;
   warmupSeconds: number;
+  /** Before each later round's measurement: the load restarted, the previous scenario's leftovers drained. */
+  settleSeconds: number;
   connections: number;
   loginConnections: number;
   users: number;
@@ -19,8 +21,9 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [options]
   --duration <s>           measured seconds per scenario (default 10; --smoke: 2)
-  --rounds <n>             split each measurement into n interleaved rounds (default 3; --smoke: 1)
-  --warmup <s>             warm-up seconds before each measurement (default 2; --smoke: 1)
+  --rounds <n>             split each measurement into n interleaved rounds (default 6; --smoke: 1)
+  --warmup <s>             warm-up seconds before a scenario's first round (default 2; --smoke: 1)
+  --settle <s>             seconds the load runs before each later round's measurement (default 0.5)
   --connections <n>        HTTP connections for control, me, myTasks, refresh (default 32; --smoke: 8)
   --login-connections <n>  connections for login, and argon2-raw's calls in flight (default 8; --smoke: 4)
   --users <n>              users seeded through signup (default 200; --smoke: 40)
@@ -48,6 +51,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     options: {
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      settle: { type: 'string' },
       rounds: { type: 'string' },
       connections: { type: 'string' },
       'login-connections': { type: 'string' },
@@ -65,8 +69,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const smoke = values.smoke ?? false;
   const options: BenchOptions = {
     durationSeconds: positive('duration', values.duration, smoke ? 2 : 10),
-    rounds: Math.max(1, Math.round(positive('rounds', values.rounds, smoke ? 1 : 3))),
+    rounds: Math.max(1, Math.round(positive('rounds', values.rounds, smoke ? 1 : 6))),
     warmupSeconds: positive('warmup', values.warmup, smoke ? 1 : 2),
+    settleSeconds: positive('settle', values.settle, 0.5),
     connections: Math.max(1, Math.round(positive('connections', values.connections, smoke ? 8 : 32))),
     loginConnections: Math.max(1, Math.round(positive('login-connections', values['login-connections'], smoke ? 4 : 8))),
     users: Math.max(1, Math.round(positive('users', values.users, smoke ? 40 : 200))),

@@ -1,13 +1,22 @@
-// What the bench tells its child processes (one JSON line on stdin, then "go") and what they
-// answer (JSON lines on stdout: {"event":"warmed"}, then {"event":"result", ...}).
+// What the bench tells its child processes (one JSON line on stdin, then "go" and "resume" lines)
+// and what they answer (JSON lines on stdout: {"event":"warmed"}, then {"event":"result", ...} for
+// each "go" and {"event":"warmed"} for each "resume").
 
-/** One autocannon run against Tessera's /graphql. Exactly one of the request sources is set. */
-export interface LoadSpec {
+/** The timing every worker follows: warm up once, then a window per "go", a settle per "resume". */
+export interface RoundSpec {
+  /** The load's first run before the first window (JIT, connections, pools). */
+  warmupSeconds: number;
+  /** The load's run before each later window: the previous scenario's leftovers drain meanwhile. */
+  settleSeconds: number;
+  /** One measured window. */
+  durationSeconds: number;
+}
+
+/** Autocannon against Tessera's /graphql. Exactly one of the request sources is set. */
+export interface LoadSpec extends RoundSpec {
   kind: 'load';
   url: string;
   connections: number;
-  warmupSeconds: number;
-  durationSeconds: number;
   /** The same body on every request. */
   body?: string;
   /** With `body`: one access token per request, rotated across all connections. */
@@ -42,14 +51,12 @@ export interface LoadResult extends MeasuredRate {
 }
 
 /** argon2.verify called directly, `concurrency` calls in flight, outside HTTP. */
-export interface Argon2Spec {
+export interface Argon2Spec extends RoundSpec {
   kind: 'argon2';
   memoryKib: number;
   timeCost: number;
   parallelism: number;
   concurrency: number;
-  warmupSeconds: number;
-  durationSeconds: number;
 }
 
 export interface Argon2Result extends MeasuredRate {

@@ -16,7 +16,7 @@ import { buildScenarios, SCENARIO_NAMES, type Scenario } from './scenarios.js';
 import { seed } from './seed.js';
 import { readCpuSeconds, readRssMb } from './proc-stats.js';
 import { startServer, type ServerProcess } from './server-process.js';
-import { killAllWorkers, startWorker } from './worker-process.js';
+import { killAllWorkers, startWorker, type WorkerHandle } from './worker-process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const here = (script: string) => fileURLToPath(new URL(`./${script}`, import.meta.url));
@@ -31,11 +31,20 @@ function productionArgon2() {
 type AnyResult = LoadResult | Argon2Result;
 const errorsOf = (r: AnyResult) => ('errors' in r ? r.errors : r.transportErrors + r.non2xx + r.graphqlErrors + r.starved);
 
-async function runScenario(scenario: Scenario, server: ServerProcess, counters: DbCounters): Promise<ScenarioRow> {
+type Workers = Array<WorkerHandle<AnyResult>>;
+
+/** The scenario's workers: started (and warmed up) in its first round, resumed (and settled) after. */
+function readyWorkers(scenario: Scenario, kept: Workers | undefined): { workers: Workers; ready: Promise<unknown> } {
+  if (kept) return { workers: kept, ready: Promise.all(kept.map((worker) => worker.resume())) };
   const workers = scenario.workers.map((plan) => startWorker<AnyResult>(here(plan.script), plan.spec));
+  return { workers, ready: Promise.all(workers.map((worker) => worker.warmed)) };
+}
+
+async function runScenario(scenario: Scenario, kept: Workers | undefined, server: ServerProcess, counters: DbCounters): Promise<{ row: ScenarioRow; workers?: Workers }> {
+  const { workers, ready } = readyWorkers(scenario, kept);
   const stopSampling = server.sampleRss();
   try {
-    await Promise.all(workers.map((worker) => worker.warmed));
+    await ready;
     const before = await counters.snapshot();
     const cpuBefore = readCpuSeconds(server.pid);
     const results = await Promise.all(workers.map((worker) => worker.go()));
@@ -45,7 +54,7 @@ async function runScenario(scenario: Scenario, server: ServerProcess, counters: 
     const [main, ...others] = results as [AnyResult, ...AnyResult[]];
     const isHttp = scenario.workers[0]!.script === 'load-worker.js';
     const totalRequests = results.reduce((sum, r) => sum + r.requests, 0);
-    return {
+    const row: ScenarioRow = {
       name: scenario.name,
       what: scenario.what,
       completed: true,
@@ -65,11 +74,12 @@ async function runScenario(scenario: Scenario, server: ServerProcess, counters: 
         : undefined,
       workerPeakRssMb: 'peakRssMb' in main ? main.peakRssMb : undefined,
     };
+    return { row, workers };
   } catch (error) {
     stopSampling();
     for (const worker of workers) worker.kill();
     const failure = error instanceof Error ? error.message : String(error);
-    return { name: scenario.name, what: scenario.what, completed: false, failure, requests: 0, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, errorSamples: [], serverPeakRssMb: 0 };
+    return { row: { name: scenario.name, what: scenario.what, completed: false, failure, requests: 0, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, errorSamples: [], serverPeakRssMb: 0 } };
   }
 }
 
@@ -131,23 +141,31 @@ async function bench(options: BenchOptions): Promise<number> {
 
     const scenariosFor = (durationSeconds: number) => buildScenarios({
       url: server!.url, seed: data, argon2,
-      durationSeconds, warmupSeconds: options.warmupSeconds,
+      durationSeconds, warmupSeconds: options.warmupSeconds, settleSeconds: options.settleSeconds,
       connections: options.connections, loginConnections: options.loginConnections,
     }).filter((s) => !options.scenarios || options.scenarios.includes(s.name));
     const whole = scenariosFor(options.durationSeconds);
     const perRound = scenariosFor(options.durationSeconds / options.rounds);
 
     const roundsOf = new Map<string, ScenarioRow[]>(whole.map((scenario) => [scenario.name, []]));
+    // A scenario's workers wait, idle, through the other scenarios' turns: a later round needs
+    // only a short settle, not a new process and a new warm-up, so a run affords more rounds.
+    const keptWorkers = new Map<string, Workers>();
     for (let round = 1; round <= options.rounds; round++) {
       for (const scenario of whole) {
         const once = SINGLE_RUN_SCENARIOS.has(scenario.name) || options.rounds === 1;
         if (once && round > 1) continue;
         const measured = once ? scenario : perRound.find((s) => s.name === scenario.name)!;
         const seconds = once ? options.durationSeconds : options.durationSeconds / options.rounds;
-        log(`${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${options.warmupSeconds} s warm-up, ${seconds.toFixed(1)} s measured)`);
-        const row = await runScenario(measured, server, counters);
+        const kept = keptWorkers.get(measured.name);
+        const before = kept ? `${options.settleSeconds} s settle` : `${options.warmupSeconds} s warm-up`;
+        log(`${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${before}, ${seconds.toFixed(2)} s measured)`);
+        const { row, workers } = await runScenario(measured, kept, server, counters);
         roundsOf.get(measured.name)!.push(row);
         if (!row.completed) log(`${measured.name} did not complete: ${row.failure}`);
+        keptWorkers.delete(measured.name);
+        if (workers && !once && round < options.rounds) keptWorkers.set(measured.name, workers);
+        else for (const worker of workers ?? []) worker.close();
       }
     }
     const rows: ScenarioRow[] = [...roundsOf.values()].map(combineRounds);

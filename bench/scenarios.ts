@@ -1,6 +1,6 @@
 // The scenarios of issue 5, each as the worker processes it needs. Workers of one scenario warm
 // up together and start measuring together; the first worker's figures make the scenario's row.
-import type { Argon2Spec, LoadSpec } from './protocol.js';
+import type { Argon2Spec, LoadSpec, RoundSpec } from './protocol.js';
 import type { Seed } from './seed.js';
 
 export interface WorkerPlan {
@@ -20,6 +20,7 @@ export interface ScenarioContext {
   seed: Seed;
   durationSeconds: number;
   warmupSeconds: number;
+  settleSeconds: number;
   connections: number;
   loginConnections: number;
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
@@ -34,12 +35,12 @@ const MY_TASKS = body('{ myTasks { id title done createdAt } }');
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresIn } }';
 
 export function buildScenarios(context: ScenarioContext): Scenario[] {
-  const timing = { url: context.url, warmupSeconds: context.warmupSeconds, durationSeconds: context.durationSeconds };
+  const timing: RoundSpec = { warmupSeconds: context.warmupSeconds, settleSeconds: context.settleSeconds, durationSeconds: context.durationSeconds };
   const tokens = context.seed.users.map((user) => user.accessToken);
-  const load = (label: string, spec: Omit<LoadSpec, 'kind' | 'url' | 'warmupSeconds' | 'durationSeconds'>): WorkerPlan => ({
+  const load = (label: string, spec: Omit<LoadSpec, 'kind' | 'url' | keyof RoundSpec>): WorkerPlan => ({
     script: 'load-worker.js',
     label,
-    spec: { kind: 'load', ...timing, ...spec },
+    spec: { kind: 'load', url: context.url, ...timing, ...spec },
   });
   const me = load('me', { connections: context.connections, body: ME, tokens });
   const login = load('login', {
@@ -70,7 +71,7 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
       workers: [{
         script: 'argon2-worker.js',
         label: 'argon2-raw',
-        spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, warmupSeconds: context.warmupSeconds, durationSeconds: context.durationSeconds },
+        spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, ...timing },
       }],
     },
     { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },

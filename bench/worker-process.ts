@@ -1,5 +1,6 @@
 // The parent side of the protocol: start a worker script as its own Node process, hand it the
-// spec, and let the bench decide when its measurement starts (after every worker has warmed up).
+// spec, and let the bench decide when each window starts (after every worker of the scenario has
+// warmed up or settled). A worker lives through every round of its scenario.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -7,8 +8,12 @@ import { createInterface } from 'node:readline';
 export interface WorkerHandle<R> {
   /** Resolves once the worker has finished its warm-up. */
   readonly warmed: Promise<void>;
-  /** Starts the measurement; resolves with the worker's result. */
+  /** Measures one window; resolves with the worker's result, its load stopped. */
   go(): Promise<R>;
+  /** Starts the load again; resolves once it has settled. */
+  resume(): Promise<void>;
+  /** Lets the worker exit. */
+  close(): void;
   kill(): void;
 }
 
@@ -31,46 +36,54 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
   live.add(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const messages = createInterface({ input: child.stdout! });
-  let onWarmed!: () => void;
-  let onResult!: (result: R) => void;
-  let onFailure!: (error: Error) => void;
-  const warmed = new Promise<void>((resolve, reject) => {
-    onWarmed = resolve;
-    onFailure = reject;
-  });
-  const result = new Promise<R>((resolve, reject) => {
-    onResult = resolve;
-    const previous = onFailure;
-    onFailure = (error) => {
-      previous(error);
-      reject(error);
-    };
-  });
-  // Whoever is not waiting yet must not see an unhandled rejection.
-  warmed.catch(() => undefined);
-  result.catch(() => undefined);
-  messages.on('line', (line) => {
+  // One command at a time: the answer it waits for, or the failure that ended the worker.
+  let pending: { event: 'warmed' | 'result'; resolve: (message: unknown) => void; reject: (error: Error) => void } | undefined;
+  let failure: Error | undefined;
+  let closing = false;
+  const fail = (error: Error) => {
+    failure ??= error;
+    pending?.reject(failure);
+    pending = undefined;
+  };
+  const answer = <T>(event: 'warmed' | 'result') =>
+    new Promise<T>((resolve, reject) => {
+      if (failure) reject(failure);
+      else pending = { event, resolve: resolve as (message: unknown) => void, reject };
+    });
+  const command = <T>(line: string, event: 'warmed' | 'result') => {
+    const answered = answer<T>(event);
+    child.stdin!.write(`${line}\n`);
+    return answered;
+  };
+
+  createInterface({ input: child.stdout! }).on('line', (line) => {
     let message: { event?: string; message?: string };
     try {
       message = JSON.parse(line) as typeof message;
     } catch {
       return; // a stray log line
     }
-    if (message.event === 'warmed') onWarmed();
-    else if (message.event === 'result') onResult(message as R);
-    else if (message.event === 'failed') onFailure(new Error(`${script} failed: ${message.message}`));
+    if (message.event === 'failed') fail(new Error(`${script} failed: ${message.message}`));
+    else if (pending && message.event === pending.event) {
+      const { resolve } = pending;
+      pending = undefined;
+      resolve(message);
+    }
   });
   child.on('exit', (code, signal) => {
     live.delete(child);
-    onFailure(new Error(`${script} exited (${signal ?? code}) before its result\n${stderr}`));
+    if (!closing || pending) fail(new Error(`${script} exited (${signal ?? code}) before its answer\n${stderr}`));
   });
-  child.stdin!.write(`${JSON.stringify(spec)}\n`);
+  const warmed = command<unknown>(JSON.stringify(spec), 'warmed').then(() => undefined);
+  // Whoever is not waiting yet must not see an unhandled rejection.
+  warmed.catch(() => undefined);
   return {
     warmed,
-    go: () => {
-      child.stdin!.write('go\n');
-      return result;
+    go: () => command<R>('go', 'result'),
+    resume: () => command<unknown>('resume', 'warmed').then(() => undefined),
+    close: () => {
+      closing = true;
+      child.stdin!.end();
     },
     kill: () => child.kill('SIGKILL'),
   };

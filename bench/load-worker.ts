@@ -9,11 +9,17 @@ import { runWorker, serveRounds } from './worker-io.js';
 
 const MAX_ERROR_SAMPLES = 3;
 
+/** The errors since the last report (each report says what its round saw, once). */
 interface Tally {
+  /** Socket errors and timeouts. */
+  transportErrors: number;
+  non2xx: number;
   graphqlErrors: number;
   starved: number;
   samples: string[];
 }
+
+const emptyTally = (): Tally => ({ transportErrors: 0, non2xx: 0, graphqlErrors: 0, starved: 0, samples: [] });
 
 function isGraphqlFailure(body: string): boolean {
   return body.includes('"errors"') || !body.includes('"data"');
@@ -96,14 +102,15 @@ const STOP_WITHIN_MS = 50;
  * scenario's load settles, before that one's window opens.
  */
 class RoundLoad {
-  private readonly tally: Tally = { graphqlErrors: 0, starved: 0, samples: [] };
-  /** Built once, so that rotations (users, tokens) carry on from one round to the next. */
+  private readonly tally: Tally = emptyTally();
+  /**
+   * Built once, so that the rotations of setupRequest (login's users, refresh's chains) carry on
+   * from one round to the next; prepared requests (tokens) start again at each connection's first.
+   */
   private readonly requests: Request[];
   private tracker: Instance | undefined;
   /** The latencies of the responses inside the measured window, while it is open. */
   private windowLatencies: number[] | undefined;
-  private transportErrors = 0;
-  private non2xx = 0;
   private failure: unknown;
 
   constructor(private readonly spec: LoadSpec) {
@@ -111,6 +118,7 @@ class RoundLoad {
   }
 
   async start(seconds: number): Promise<void> {
+    await this.stop();
     const tracker = autocannon({
       url: new URL(this.spec.url).origin,
       connections: this.spec.connections,
@@ -121,11 +129,11 @@ class RoundLoad {
       requests: this.requests,
     });
     tracker.on('response', (_client, status, _bytes, responseTimeMs) => {
-      if (status < 200 || status >= 300) this.non2xx++;
+      if (status < 200 || status >= 300) this.tally.non2xx++;
       this.windowLatencies?.push(responseTimeMs);
     });
     // Socket errors and timeouts alike (autocannon reports a timeout as a request error too).
-    tracker.on('reqError', () => this.transportErrors++);
+    tracker.on('reqError', () => this.tally.transportErrors++);
     tracker.catch((error: unknown) => (this.failure = error));
     this.tracker = tracker;
     await sleep(seconds * 1000);
@@ -139,14 +147,9 @@ class RoundLoad {
     const elapsed = (performance.now() - started) / 1000;
     this.windowLatencies = undefined;
     if (this.failure !== undefined) throw this.failure;
-    return {
-      ...measuredRate(latencies, elapsed),
-      transportErrors: this.transportErrors,
-      non2xx: this.non2xx,
-      graphqlErrors: this.tally.graphqlErrors,
-      starved: this.tally.starved,
-      errorSamples: this.tally.samples,
-    };
+    const { samples, ...errors } = this.tally;
+    Object.assign(this.tally, emptyTally());
+    return { ...measuredRate(latencies, elapsed), ...errors, errorSamples: samples };
   }
 
   async stop(): Promise<void> {

@@ -48,6 +48,7 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
   const answer = <T>(event: 'warmed' | 'result') =>
     new Promise<T>((resolve, reject) => {
       if (failure) reject(failure);
+      else if (pending) reject(new Error(`${script}: a command was sent before the last one was answered`));
       else pending = { event, resolve: resolve as (message: unknown) => void, reject };
     });
   const command = <T>(line: string, event: 'warmed' | 'result') => {
@@ -70,7 +71,12 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
       resolve(message);
     }
   });
-  child.on('exit', (code, signal) => {
+  // A write to a worker that has just died fails (EPIPE); its end, with its stderr, is reported
+  // below, and the unhandled error would otherwise crash the bench before its cleanup.
+  child.stdin!.on('error', () => undefined);
+  // 'close', not 'exit': stdout has been read to its end, so a "failed" line sent just before
+  // exiting is not lost.
+  child.on('close', (code, signal) => {
     live.delete(child);
     if (!closing || pending) fail(new Error(`${script} exited (${signal ?? code}) before its answer\n${stderr}`));
   });

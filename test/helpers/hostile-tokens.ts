@@ -166,6 +166,7 @@ export function tokenAttackRows<T extends TokenTarget>(kind: Kind, targets: Atta
   const c = (t: T, options: CraftOptions = {}) => craft(t, { kind, ...options });
   const genuine = (t: T) => t.genuine(kind);
   const now = nowSeconds;
+  const atOnce = (claims: (now: number) => Record<string, unknown>) => claims(nowSeconds());
   const ttl = (t: T) => (kind === 'access' ? t.accessTokenTtlSeconds : t.refreshTokenTtlSeconds);
 
   const noneRows: HostileRow<T>[] = ['none', 'None', 'NONE'].flatMap((alg) => [
@@ -227,9 +228,11 @@ export function tokenAttackRows<T extends TokenTarget>(kind: Kind, targets: Atta
     { name: `a ${noun} without exp`, target: hs, token: () => c(hs, { claims: { exp: undefined } }), reason: INVALID },
     { name: `a ${noun} whose exp is a string`, target: hs, token: () => c(hs, { claims: { exp: String(now() + 60) } }), reason: INVALID },
     { name: `a ${noun} whose exp is 1e20`, target: hs, token: () => c(hs, { claims: { exp: 1e20 } }), reason: INVALID },
-    { name: `a ${noun} whose exp - iat is one second longer than the ${kind} lifetime`, target: hs, token: () => c(hs, { claims: { exp: now() + ttl(hs) + 1 } }), reason: INVALID },
+    // The rows that relate exp to iat read the clock once: two readings can straddle a second
+    // boundary, and this one's exp - iat would then be the lifetime itself (seen in CI).
+    { name: `a ${noun} whose exp - iat is one second longer than the ${kind} lifetime`, target: hs, token: () => c(hs, { claims: atOnce((iat) => ({ iat, exp: iat + ttl(hs) + 1 })) }), reason: INVALID },
     { name: `a ${noun} without iat`, target: hs, token: () => c(hs, { claims: { iat: undefined } }), reason: INVALID },
-    { name: `a ${noun} whose exp equals its iat (iat inside the 30 s leeway)`, target: lenient, token: () => c(lenient, { claims: { iat: now() + 20, exp: now() + 20 } }), reason: INVALID },
+    { name: `a ${noun} whose exp equals its iat (iat inside the 30 s leeway)`, target: lenient, token: () => c(lenient, { claims: atOnce((at) => ({ iat: at + 20, exp: at + 20 })) }), reason: INVALID },
     { name: `a ${noun} whose nbf is in the future`, target: hs, token: () => c(hs, { claims: { nbf: now() + 60 } }), reason: INVALID },
     { name: `a ${noun} whose iat is in the future`, target: hs, token: () => c(hs, { claims: { iat: now() + 60, exp: now() + 600 } }), reason: INVALID },
     { name: `a ${noun} whose exp is in the past`, target: hs, token: () => c(hs, { claims: { iat: now() - 600, exp: now() - 1 } }), reason: EXPIRED },

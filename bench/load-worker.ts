@@ -1,6 +1,6 @@
 // A child process that drives Tessera with autocannon: the load generator never shares an event
-// loop with the bench's bookkeeping. Prints the measured window's rate and latencies and the whole
-// run's error counts as JSON.
+// loop with the bench's bookkeeping. For each round it prints the measured window's rate and
+// latencies and the errors since its previous report as JSON.
 import autocannon, { type Instance, type Request } from 'autocannon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadResult, LoadSpec } from './protocol.js';

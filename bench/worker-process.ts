@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 export interface WorkerHandle<R> {
   /** Resolves once the worker has finished its warm-up. */
   readonly warmed: Promise<void>;
-  /** Measures one window; resolves with the worker's result, its load stopped. */
+  /** Measures one window; resolves with the worker's result as the window closes (its load then stops). */
   go(): Promise<R>;
   /** Starts the load again; resolves once it has settled. */
   resume(): Promise<void>;

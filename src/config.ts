@@ -310,7 +310,7 @@ export function loadConfig(env: Env): LoadedConfig {
     dataDir,
     embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
     threadPoolSize: read.integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),
-    threadPoolNice: read.integer('THREAD_POOL_NICE', 2, 0, 19),
+    threadPoolNice: read.integer('THREAD_POOL_NICE', 10, 0, 19),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jwt: {
       keys: resolveKeys(read, isProduction, dataDir, warnings),

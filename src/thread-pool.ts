@@ -4,9 +4,11 @@
 // a nice value per thread, so the pool's threads are lowered once they exist and the event loop
 // takes the CPU first. The pool's other work (file system, DNS) is lowered with them; Tessera
 // gives it little. Nice values rank threads within one scheduling group, so a PostgreSQL started
-// elsewhere (systemd) is not affected either way. Each level costs hashing efficiency: the
-// bench measured argon2's CPU per login at 24.0 ms with 10 levels against 20.7 ms for the same
-// verify outside the server, and on par with it at 0 and 2, hence a small default (README,
+// elsewhere (systemd) is not affected either way. The level weighs other requests against
+// logins while both want the CPU: at 2, the event loop got about half a core while logins ran,
+// and `me`'s p99 under login load reached three times its idle p99; at 10 it got most of a core,
+// and the logins alongside got half the rate. Hashing efficiency lost nothing measurable at 10 on
+// the machine that chose it, though an earlier one measured a few per cent per level (README,
 // Performance).
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';

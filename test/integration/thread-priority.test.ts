@@ -68,3 +68,12 @@ test('THREAD_POOL_NICE=0 leaves the hashing pool at the normal priority', async 
   expect(pool).toHaveLength(2);
   expect(pool.every((thread) => thread.nice === own)).toBe(true);
 }, 60_000);
+
+test('without THREAD_POOL_NICE the hashing pool runs 10 levels below the event loop (README, Configuration)', async () => {
+  const server = await start({ UV_THREADPOOL_SIZE: '2' });
+  const threads = threadsOf(server.pid);
+  const own = eventLoopNice(threads);
+  const pool = threads.filter((thread) => thread.name === 'libuv-worker');
+  expect(pool).toHaveLength(2);
+  expect(pool.map((thread) => thread.nice)).toEqual([Math.min(19, own + 10), Math.min(19, own + 10)]);
+}, 60_000);

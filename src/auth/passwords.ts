@@ -71,16 +71,21 @@ export class PasswordHasher {
 
   async verify(hash: string, password: string): Promise<VerifyResult> {
     const stored = password.length > PASSWORD_MAX_RAW_LENGTH ? undefined : saneParameters(hash);
-    if (!stored) return { valid: false, needsRehash: false };
-    let valid: boolean;
-    try {
-      valid = await argon2.verify(hash, normalizePassword(password));
-    } catch {
-      return { valid: false, needsRehash: false };
+    if (stored) {
+      try {
+        const valid = await argon2.verify(hash, normalizePassword(password));
+        // From the parameters read above rather than argon2.needsRehash, which parses the string again.
+        const current = stored.m === this.options.memoryCost && stored.t === this.options.timeCost && stored.p === this.options.parallelism;
+        return { valid, needsRehash: valid && !current };
+      } catch {
+        // A hash argon2 could not read: refused below, like the others.
+      }
     }
-    // From the parameters read above rather than argon2.needsRehash, which parses the string again.
-    const current = stored.m === this.options.memoryCost && stored.t === this.options.timeCost && stored.p === this.options.parallelism;
-    return { valid, needsRehash: valid && !current };
+    // Refused before argon2 did its work (an over-long password, a stored hash out of bounds or
+    // unreadable), the answer would come back sooner than for a wrong password, and sooner for an
+    // account that exists than for one that does not (whose login spends verifyDummy).
+    await this.verifyDummy(password);
+    return { valid: false, needsRehash: false };
   }
 
   /**
@@ -88,7 +93,8 @@ export class PasswordHasher {
    * time does not tell which usernames exist.
    */
   async verifyDummy(password: string): Promise<void> {
-    await this.verify(await this.makeDummyHash(), password.slice(0, PASSWORD_MAX_RAW_LENGTH));
+    const dummyHash = await this.makeDummyHash();
+    await argon2.verify(dummyHash, normalizePassword(password.slice(0, PASSWORD_MAX_RAW_LENGTH)));
   }
 
   /** Makes the dummy hash now rather than on the first unknown login; it starts the thread pool. */

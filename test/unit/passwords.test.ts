@@ -178,6 +178,27 @@ describe('PasswordHasher', () => {
     await expect(hasher.verify(hash, `${password}${'x'.repeat(1024 * 1024)}`)).resolves.toEqual({ valid: false, needsRehash: false });
   });
 
+  test('a refusal that argon2 never ran (an over-long password, a stored hash out of bounds) still costs a verify, so it does not tell that the account exists', async () => {
+    // CPU time, not wall time: argon2 runs on libuv's pool, which process.cpuUsage counts, and
+    // the two sides are compared in one run. Without the dummy verify they differ a hundredfold.
+    const costly = new PasswordHasher({ memoryKib: 8192, timeCost: 2, parallelism: 1 });
+    const genuine = await costly.hash(password);
+    await costly.warmUp();
+    const cpuMicros = async (verify: () => Promise<unknown>) => {
+      const before = process.cpuUsage();
+      for (let i = 0; i < 5; i++) await verify();
+      const { user, system } = process.cpuUsage(before);
+      return user + system;
+    };
+    const wrongPassword = await cpuMicros(() => costly.verify(genuine, 'not the password'));
+    const overLong = await cpuMicros(() => costly.verify(genuine, 'x'.repeat(1025)));
+    const outOfBounds = await cpuMicros(() => costly.verify(withParameters(genuine, 'm=4194304,t=1,p=1'), password));
+    const unreadable = await cpuMicros(() => costly.verify('$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$!!!!', password));
+    expect(overLong).toBeGreaterThan(wrongPassword / 2);
+    expect(outOfBounds).toBeGreaterThan(wrongPassword / 2);
+    expect(unreadable).toBeGreaterThan(wrongPassword / 2);
+  });
+
   test('verifyDummy resolves, for any password, including a 1 MB one', async () => {
     await expect(hasher.verifyDummy(password)).resolves.toBeUndefined();
     await expect(hasher.verifyDummy('x'.repeat(1024 * 1024))).resolves.toBeUndefined();

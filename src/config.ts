@@ -81,6 +81,8 @@ export interface Config {
     /** Refreshes per client IP per window. */
     readonly ipRefreshes: number;
     readonly ipWindowSeconds: number;
+    /** IPv6 clients share one budget per network of this many bits. */
+    readonly ipv6PrefixLength: number;
     /** Failed password checks on one account that lock it for lockSeconds. */
     readonly accountFailures: number;
     readonly accountWindowSeconds: number;
@@ -341,6 +343,7 @@ export function loadConfig(env: Env): LoadedConfig {
       ipAttempts: read.integer('RATE_LIMIT_IP_ATTEMPTS', 30, 1, 1_000_000),
       ipRefreshes: read.integer('RATE_LIMIT_IP_REFRESHES', 120, 1, 1_000_000),
       ipWindowSeconds: read.duration('RATE_LIMIT_IP_WINDOW', '1m', 1, 86400),
+      ipv6PrefixLength: read.integer('RATE_LIMIT_IPV6_PREFIX', 56, 32, 128),
       accountFailures: read.integer('ACCOUNT_LOCK_FAILURES', 5, 1, 1000),
       accountWindowSeconds: read.duration('ACCOUNT_LOCK_WINDOW', '15m', 1, 86400),
       accountLockSeconds: read.duration('ACCOUNT_LOCK_DURATION', '15m', 1, 86400),

@@ -6,6 +6,7 @@
 //   a stranger can delay an account's logins for a while, never lock it out for good (OWASP).
 // A login counts its attempts inside its own first statement (login-statements.ts) and brings
 // the counts here to be judged.
+import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { CLEAR_COUNT_SQL, COUNT_ONE_SQL, COUNTER_TABLE, type Count, NO_FLUSH_CTE, toCount } from './counters.js';
@@ -48,7 +49,7 @@ export class Throttle {
   ipCounter(action: ThrottledAction, ip: string | null): Counter {
     return {
       // The key prefixes are rate-limiter-flexible's, so that running counts survive an upgrade.
-      key: `ip-${action}:${ip ?? 'unknown'}`,
+      key: `ip-${action}:${ip === null ? 'unknown' : clientNetwork(ip, this.settings.ipv6PrefixLength)}`,
       windowMs: this.settings.ipWindowSeconds * 1000,
       limit: action === ThrottledAction.CREDENTIALS ? this.settings.ipAttempts : this.settings.ipRefreshes,
     };
@@ -110,6 +111,27 @@ export class Throttle {
 /** Throws ThrottledError when `count` is past the IP's budget. */
 export function judgeIp(counter: Counter, count: Count, now: number): void {
   if (count.points > counter.limit) throw new ThrottledError(secondsUntil(count.expire, now));
+}
+
+/**
+ * What one IP budget covers: an IPv4 address, or the IPv6 network of `prefixLength` bits around
+ * an IPv6 one. An IPv6 client is given a whole /64 or more and picks addresses in it at will, so
+ * per address it would have 2^64 budgets. An IPv4 client seen through a dual-stack socket
+ * (::ffff:a.b.c.d) is the IPv4 address.
+ */
+export function clientNetwork(ip: string, prefixLength: number): string {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(ip);
+  } catch {
+    return ip.slice(0, 64); // not an address (X-Forwarded-For carries what the client sent): bounded for the key column
+  }
+  if (address.kind() === 'ipv4') return address.toString();
+  const network = address.toByteArray().map((byte, index) => {
+    const kept = Math.min(8, Math.max(0, prefixLength - index * 8));
+    return byte & (0xff00 >> kept);
+  });
+  return `${ipaddr.fromByteArray(network).toString()}/${prefixLength}`;
 }
 
 function secondsUntil(expire: number, now: number): number {

@@ -120,6 +120,18 @@ describe('behind a trusted proxy', () => {
     expect(onlyError(await fromClient('198.51.100.2', 'b1')).extensions?.reason).toBe('INVALID_CREDENTIALS');
   });
 
+  test('IPv6 clients share a budget per /56, and an IPv4 client keeps one budget on a dual-stack socket', async () => {
+    // A client picking a new address in its network for each attempt is still one client.
+    expect(onlyError(await fromClient('2001:db8:aa:100::1', 'v6a')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await fromClient('2001:db8:aa:1ff::2', 'v6b')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await fromClient('2001:db8:aa:1ab:1:2:3:4', 'v6c')).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await fromClient('2001:db8:aa:200::1', 'v6d')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+
+    expect(onlyError(await fromClient('198.51.100.9', 'v4a')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await fromClient('::ffff:198.51.100.9', 'v4b')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await fromClient('198.51.100.9', 'v4c')).extensions?.code).toBe('RATE_LIMITED');
+  });
+
   test('the client address is what sessions and audit events record', async () => {
     const result = await app.client.request(
       'mutation { signup(input: {username: "proxied", email: "proxied@example.com", password: "correct horse battery"}) { accessToken } }',

@@ -93,6 +93,8 @@ const refusals: RefusalRow[] = [
   { name: 'LOG_LEVEL "verbose"', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
   { name: 'GRAPHQL_INTROSPECTION "maybe"', env: { GRAPHQL_INTROSPECTION: 'maybe' }, variable: 'GRAPHQL_INTROSPECTION' },
   { name: 'TRUST_PROXY "not-an-address"', env: { TRUST_PROXY: 'not-an-address' }, variable: 'TRUST_PROXY' },
+  { name: 'RATE_LIMIT_IPV6_PREFIX "16" (one budget for whole providers)', env: { RATE_LIMIT_IPV6_PREFIX: '16' }, variable: 'RATE_LIMIT_IPV6_PREFIX' },
+  { name: 'RATE_LIMIT_IPV6_PREFIX "129"', env: { RATE_LIMIT_IPV6_PREFIX: '129' }, variable: 'RATE_LIMIT_IPV6_PREFIX' },
   { name: 'THREAD_POOL_NICE "20" (nice values end at 19)', env: { THREAD_POOL_NICE: '20' }, variable: 'THREAD_POOL_NICE' },
   { name: 'THREAD_POOL_NICE "-5" (raising priority needs privileges)', env: { THREAD_POOL_NICE: '-5' }, variable: 'THREAD_POOL_NICE' },
 ];

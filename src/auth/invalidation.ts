@@ -9,6 +9,13 @@ import type { PrincipalService } from './principal.js';
 const CHANNEL = 'tessera_principal_invalidation';
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
+// A connection dropped without a word (a NAT or load balancer forgetting an idle flow) raises no
+// error: the listener would wait for notices that never come while the cache serves what they
+// should have removed. A query every few seconds, with a deadline (the client's, for all its
+// queries), notices it; the cache is then cleared, so no instance trusts it for longer than these
+// two added up.
+const HEARTBEAT_INTERVAL_MS = 2000;
+const HEARTBEAT_TIMEOUT_MS = 2000;
 
 export type Invalidation = { session: string } | { user: string };
 
@@ -41,6 +48,7 @@ export class InvalidationListener {
   private stopped = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly databaseUrl: string,
@@ -56,13 +64,14 @@ export class InvalidationListener {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.heartbeatTimer);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.databaseUrl, keepAlive: true, query_timeout: HEARTBEAT_TIMEOUT_MS });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => this.apply(message.payload));
@@ -80,6 +89,19 @@ export class InvalidationListener {
     this.client = client;
     this.reconnectDelay = RECONNECT_MIN_MS;
     this.principals.setCacheEnabled(true);
+    this.scheduleHeartbeat(client);
+  }
+
+  private scheduleHeartbeat(client: pg.Client): void {
+    this.heartbeatTimer = setTimeout(() => {
+      client.query('select 1').then(
+        () => {
+          if (this.client === client) this.scheduleHeartbeat(client);
+        },
+        (error: unknown) => this.lost(client, error),
+      );
+    }, HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer.unref();
   }
 
   private apply(payload: string | undefined): void {
@@ -90,6 +112,7 @@ export class InvalidationListener {
   private lost(client: pg.Client, error?: unknown): void {
     if (this.stopped || (this.client !== undefined && this.client !== client)) return;
     if (this.client === client) this.client = undefined;
+    clearTimeout(this.heartbeatTimer);
     this.principals.setCacheEnabled(false);
     client.removeAllListeners();
     client.on('error', () => undefined);

@@ -89,7 +89,7 @@ export async function loginOk(app: TestServer, username: string, password = PASS
 }
 
 /** The reason `me` refuses the token with, or undefined when it answers. */
-export async function meReason(app: TestServer, accessToken: string): Promise<string | undefined> {
+export async function meReason(app: Pick<TestServer, 'client'>, accessToken: string): Promise<string | undefined> {
   const result = await app.client.request(ME, {}, { token: accessToken });
   if (!result.errors && !result.data?.me) throw new Error('me answered neither data nor an error');
   return reasonOf(result);

@@ -2,6 +2,7 @@
 // which reason a refused token gets, GET versus POST, /healthz, body limits, and that no response
 // leaks a stack trace, SQL or (in production) field suggestions.
 import { randomBytes } from 'node:crypto';
+import { eventually } from '../helpers/eventually.js';
 import { decodeJwt, deactivateUser, deleteSessionRow, revokeSessionRow, sessionIdOf } from '../helpers/fixtures.js';
 import { onlyError, SIGNUP, type AuthPayload, type GraphQLResult } from '../helpers/graphql-client.js';
 import { untilJustAfterSecond } from '../helpers/session-helpers.js';
@@ -40,16 +41,6 @@ function graphqlUrl(server: TestServer, search = ''): string {
 
 function rootUrl(server: TestServer, pathname: string): string {
   return new URL(pathname, server.url).toString();
-}
-
-/** Polls until `probe` holds or `deadlineMs` passes; returns whether it held. */
-async function eventually(probe: () => Promise<boolean>, deadlineMs: number): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  while (Date.now() < end) {
-    if (await probe()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return probe();
 }
 
 describe('the default Authorization: Bearer transport', () => {

@@ -1,8 +1,10 @@
 // Several Tessera processes behind a load balancer share one database. A revocation or a role
 // change made through one must be honoured by the others at once (LISTEN/NOTIFY invalidation).
 import { randomBytes } from 'node:crypto';
-import { onlyError, type GraphQLClient } from '../helpers/graphql-client.js';
+import { eventually } from '../helpers/eventually.js';
+import { onlyError } from '../helpers/graphql-client.js';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { meReason } from '../helpers/session-helpers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const PROPAGATION_DEADLINE_MS = 1000;
@@ -25,31 +27,19 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** Polls `probe` until it returns true or the deadline passes; returns whether it did. */
-async function eventually(probe: () => Promise<boolean>, deadlineMs = PROPAGATION_DEADLINE_MS): Promise<boolean> {
-  const end = Date.now() + deadlineMs;
-  do {
-    if (await probe()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  } while (Date.now() < end);
-  return probe();
-}
-
-async function meReason(client: GraphQLClient, token: string): Promise<string | undefined> {
-  const result = await client.request('{ me { id } }', {}, { token });
-  return result.errors?.[0]?.extensions?.reason as string | undefined;
-}
+/** A notice crossing instances, polled for finely: the deadline is what is being tested. */
+const propagated = (probe: () => Promise<boolean>) => eventually(probe, PROPAGATION_DEADLINE_MS, 20);
 
 test('a logout on one instance is refused by the other within a second', async () => {
   const alice = await first.client.signup('alice');
   // The second instance has seen the token and holds its principal in cache.
-  expect(await meReason(second.client, alice.accessToken)).toBeUndefined();
-  expect(await meReason(second.client, alice.accessToken)).toBeUndefined();
+  expect(await meReason(second, alice.accessToken)).toBeUndefined();
+  expect(await meReason(second, alice.accessToken)).toBeUndefined();
 
   const logout = await first.client.request('mutation { logout }', {}, { token: alice.accessToken });
   expect(logout.data).toEqual({ logout: true });
 
-  expect(await eventually(async () => (await meReason(second.client, alice.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+  expect(await propagated(async () => (await meReason(second, alice.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
 });
 
 test('a role change made on one instance takes effect on the other', async () => {
@@ -70,13 +60,13 @@ test('a role change made on one instance takes effect on the other', async () =>
   expect(promoted.data?.setUserRoles.roles).toEqual(['USER', 'ADMIN']);
 
   // The same token, issued with roles [USER], now carries the stored roles on the other instance.
-  expect(await eventually(async () => !(await second.client.request('{ users { id } }', {}, { token: bob.accessToken })).errors)).toBe(true);
+  expect(await propagated(async () => !(await second.client.request('{ users { id } }', {}, { token: bob.accessToken })).errors)).toBe(true);
 });
 
 test('deactivating a user on one instance ends their sessions on the other', async () => {
   const adminToken = (await first.client.login('root', 'operator password 1')).data!.login.accessToken;
   const carol = await first.client.signup('carol');
-  expect(await meReason(second.client, carol.accessToken)).toBeUndefined();
+  expect(await meReason(second, carol.accessToken)).toBeUndefined();
 
   const disabled = await first.client.request(
     'mutation D($id: ID!) { setUserActive(userId: $id, active: false) { isActive } }',
@@ -84,5 +74,5 @@ test('deactivating a user on one instance ends their sessions on the other', asy
     { token: adminToken },
   );
   expect(disabled.data?.setUserActive.isActive).toBe(false);
-  expect(await eventually(async () => (await meReason(second.client, carol.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+  expect(await propagated(async () => (await meReason(second, carol.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
 });

@@ -48,6 +48,8 @@ export interface Config {
     readonly audience: string;
     readonly accessTokenTtlSeconds: number;
     readonly refreshTokenTtlSeconds: number;
+    /** How long a device token exempts its client from the account-wide lock. */
+    readonly deviceTokenTtlSeconds: number;
     readonly leewaySeconds: number;
     /** Lower-cased, as Node presents incoming header names. */
     readonly headerName: string;
@@ -320,6 +322,7 @@ export function loadConfig(env: Env): LoadedConfig {
       audience: read.string('JWT_AUDIENCE', 'tessera'),
       accessTokenTtlSeconds,
       refreshTokenTtlSeconds,
+      deviceTokenTtlSeconds: read.duration('JWT_DEVICE_TOKEN_EXPIRES', '90d', 1, 365 * 86400),
       leewaySeconds: read.duration('JWT_LEEWAY', '0', 0, 300),
       headerName: validateHeaderName(read.string('JWT_HEADER_NAME', 'Authorization')),
       headerType: validateHeaderType(env),

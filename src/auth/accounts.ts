@@ -9,7 +9,7 @@ import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import type { LoginStatements } from './login-statements.js';
-import { judgeIp, type Throttle, ThrottledAction } from './throttle.js';
+import { judgeIp, type Throttle, ThrottledAction, ThrottledError } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -26,6 +26,8 @@ export interface SignupInput {
 export interface LoginInput {
   usernameOrEmail: string;
   password: string;
+  /** From an earlier signup or login on this client. */
+  deviceToken?: string | null;
 }
 
 export function normalizeUsername(raw: string): { username: string; key: string } {
@@ -45,6 +47,11 @@ export function normalizeEmail(raw: string): { email: string; key: string } {
 
 function accountExists(field: 'username' | 'email'): AuthError {
   return new AuthError(AuthFailure.ACCOUNT_EXISTS, `An account with this ${field} already exists`, field);
+}
+
+/** For a verdict that does not apply to this caller: its side effect (a lock started) stands. */
+function ignoreThrottled(error: unknown): void {
+  if (!(error instanceof ThrottledError)) throw error;
 }
 
 function invalidCredentials(): AuthError {
@@ -116,7 +123,17 @@ export class AccountService {
     if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
     const { user } = account;
     const accountCounter = user ? this.throttle.accountCounter(user.id) : unknownAccount;
-    await this.throttle.judgeAccountAttempt(accountCounter, account.count, now);
+    // A client that has logged in to this account before answers to a count of its own rather
+    // than to the account's lock, so that a stranger's failures cannot keep the owner out (OWASP,
+    // device cookies). The account's count goes on, and its lock starts, for everyone else.
+    const device = this.sessions.recogniseDevice(input.deviceToken);
+    const deviceKey = user && device?.sub === user.id ? `device:${device.jti}` : undefined;
+    if (deviceKey) {
+      await this.throttle.judgeAccountAttempt(accountCounter, account.count, now).catch(ignoreThrottled);
+      await this.throttle.beginAccountAttempt(deviceKey);
+    } else {
+      await this.throttle.judgeAccountAttempt(accountCounter, account.count, now);
+    }
     if (!user) {
       await this.passwords.verifyDummy(input.password);
       await this.statements.recordFailure(null, meta.ip);
@@ -137,7 +154,10 @@ export class AccountService {
     // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the
     // statement re-reads the row under a lock, so that a change committed meanwhile wins.
     const session = this.sessions.newSessionRow(meta);
-    const completion = await this.statements.complete(accountCounter.key, user.id, user.passwordHash, session, newHash);
+    // A recognised client's success clears its own count only: the owner signing in must not hand
+    // a stranger in the middle of guessing a fresh set of attempts.
+    const clearedCounter = deviceKey ? this.throttle.accountCounter(deviceKey) : accountCounter;
+    const completion = await this.statements.complete(clearedCounter.key, user.id, user.passwordHash, session, newHash);
     if (!completion.opened) {
       if (completion.disabled) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
       throw invalidCredentials();

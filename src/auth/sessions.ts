@@ -14,7 +14,7 @@ import { announceInvalidation, applyInvalidation, type Invalidation } from './in
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
-import type { TokenService } from './tokens.js';
+import type { DeviceClaims, TokenService } from './tokens.js';
 import { nowSeconds } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -27,6 +27,8 @@ export interface IssuedTokens {
   refreshExpiresIn: number;
   user: UserView;
   sessionId: string;
+  /** Issued where the password was just proven (signup, login): see recogniseDevice. */
+  deviceToken?: string;
 }
 
 export enum LogoutScope {
@@ -87,9 +89,24 @@ export class SessionService {
     };
   }
 
-  /** The first (fresh) token pair of a session written from `newSessionRow`. */
+  /** The first (fresh) token pair of a session written from `newSessionRow`, and a device token. */
   issueFirst(row: NewSessionRow, user: UserView): IssuedTokens {
-    return this.signPair(row.id, row.expiresAt, user, true, row.refreshJti).tokens;
+    const device = this.tokens.signDeviceToken({ sub: user.id, sid: row.id });
+    return { ...this.signPair(row.id, row.expiresAt, user, true, row.refreshJti).tokens, deviceToken: device.token };
+  }
+
+  /**
+   * The device token a login presents, when it passes every check; otherwise undefined, and the
+   * login is judged like any other (a device token is a privilege, never a requirement).
+   */
+  recogniseDevice(token: string | null | undefined): DeviceClaims | undefined {
+    if (!token) return undefined;
+    try {
+      return this.tokens.verifyDeviceToken(token);
+    } catch (error) {
+      if (error instanceof AuthError) return undefined;
+      throw error;
+    }
   }
 
   /**

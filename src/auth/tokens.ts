@@ -1,4 +1,4 @@
-// Signing and verification of access and refresh JWTs. jsonwebtoken checks the signature, `exp`,
+// Signing and verification of access, refresh and device JWTs. jsonwebtoken checks the signature, `exp`,
 // `nbf`, `iss` and `aud`; everything it leaves open (SECURITY-NOTES: it accepts a string payload,
 // invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is pinned here, and
 // nothing is taken from the token's header but what it must match (RFC 8725 §3.1, §3.11).
@@ -11,6 +11,8 @@ import { isUuid } from './ids.js';
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
+/** OWASP's device cookie, as a token: this client has logged in to the account before. */
+export const DEVICE_TOKEN_TYPE = 'device+jwt';
 export const MAX_TOKEN_BYTES = 8192;
 
 export interface AccessClaims {
@@ -24,6 +26,15 @@ export interface AccessClaims {
 }
 
 export interface RefreshClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+/** `sid` is the session the login that issued it opened; `jti` names the device's own count. */
+export interface DeviceClaims {
   sub: string;
   sid: string;
   jti: string;
@@ -60,6 +71,7 @@ export class TokenService {
   private readonly kid: string;
   private readonly access: TokenKind;
   private readonly refresh: TokenKind;
+  private readonly device: TokenKind;
   private readonly verifiedAccess = new Map<string, Readonly<AccessClaims>>();
 
   constructor(private readonly settings: Config['jwt']) {
@@ -77,6 +89,7 @@ export class TokenService {
     }
     this.access = { type: ACCESS_TOKEN_TYPE, maxLifetimeSeconds: settings.accessTokenTtlSeconds };
     this.refresh = { type: REFRESH_TOKEN_TYPE, maxLifetimeSeconds: settings.refreshTokenTtlSeconds };
+    this.device = { type: DEVICE_TOKEN_TYPE, maxLifetimeSeconds: settings.deviceTokenTtlSeconds };
   }
 
   signAccessToken(claims: { sub: string; sid: string; roles: string[]; fresh: boolean }): SignedToken {
@@ -92,6 +105,11 @@ export class TokenService {
     const now = nowSeconds();
     const exp = Math.min(now + this.settings.refreshTokenTtlSeconds, Math.floor(notAfter));
     return this.sign(this.refresh.type, { ...claims, iat: now, exp }, jti);
+  }
+
+  signDeviceToken(claims: { sub: string; sid: string }): SignedToken {
+    const now = nowSeconds();
+    return this.sign(this.device.type, { ...claims, iat: now, exp: now + this.settings.deviceTokenTtlSeconds });
   }
 
   verifyAccessToken(token: string): Readonly<AccessClaims> {
@@ -114,6 +132,10 @@ export class TokenService {
 
   verifyRefreshToken(token: string): RefreshClaims {
     return this.verify(token, this.refresh) as unknown as RefreshClaims;
+  }
+
+  verifyDeviceToken(token: string): DeviceClaims {
+    return this.verify(token, this.device) as unknown as DeviceClaims;
   }
 
   private sign(type: string, payload: Record<string, unknown>, jti: string = randomUUID()): SignedToken {

@@ -34,8 +34,8 @@ export class GraphQLClient {
     return result.data.signup as AuthPayload;
   }
 
-  async login(usernameOrEmail: string, password = 'correct horse battery') {
-    return this.request<{ login: AuthPayload }>(LOGIN, { input: { usernameOrEmail, password } });
+  async login(usernameOrEmail: string, password = 'correct horse battery', deviceToken?: string) {
+    return this.request<{ login: AuthPayload }>(LOGIN, { input: { usernameOrEmail, password, deviceToken } });
   }
 }
 
@@ -46,9 +46,10 @@ export interface AuthPayload {
   expiresIn: number;
   refreshExpiresIn: number;
   user: { id: string; username: string; email: string | null; roles: string[]; isActive: boolean; createdAt: string };
+  deviceToken: string | null;
 }
 
-const PAYLOAD_FIELDS = 'accessToken refreshToken tokenType expiresIn refreshExpiresIn user { id username email roles isActive createdAt }';
+const PAYLOAD_FIELDS = 'accessToken refreshToken tokenType expiresIn refreshExpiresIn user { id username email roles isActive createdAt } deviceToken';
 export const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { ${PAYLOAD_FIELDS} } }`;
 export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${PAYLOAD_FIELDS} } }`;
 

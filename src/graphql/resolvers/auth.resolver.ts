@@ -18,6 +18,7 @@ export function toAuthPayload(tokens: IssuedTokens, context: Context): AuthPaylo
     refreshExpiresIn: tokens.refreshExpiresIn,
     // The caller just proved who they are: the user in the payload is their own record.
     user: asOwnRecord(tokens.user),
+    deviceToken: tokens.deviceToken ?? null,
   };
 }
 

@@ -20,4 +20,10 @@ export class AuthPayloadType {
 
   @Field(() => UserType)
   user!: UserType;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'From signup and login only: keep it on this client and send it with its next logins (LoginInput.deviceToken). It grants nothing else.',
+  })
+  deviceToken?: string | null;
 }

@@ -9,7 +9,7 @@ import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import type { LoginStatements } from './login-statements.js';
-import { judgeIp, type Throttle, ThrottledAction, ThrottledError } from './throttle.js';
+import { judgeIp, type Throttle, ThrottledAction } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -47,11 +47,6 @@ export function normalizeEmail(raw: string): { email: string; key: string } {
 
 function accountExists(field: 'username' | 'email'): AuthError {
   return new AuthError(AuthFailure.ACCOUNT_EXISTS, `An account with this ${field} already exists`, field);
-}
-
-/** For a verdict that does not apply to this caller: its side effect (a lock started) stands. */
-function ignoreThrottled(error: unknown): void {
-  if (!(error instanceof ThrottledError)) throw error;
 }
 
 function invalidCredentials(): AuthError {
@@ -117,23 +112,19 @@ export class AccountService {
     // Unknown names lock too, so that the lock does not tell which accounts exist.
     const unknownAccount = this.throttle.accountCounter(`unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`);
     const ipCounter = this.throttle.ipCounter(ThrottledAction.CREDENTIALS, meta.ip);
+    // A device that has logged in to this account under its current password answers to a count
+    // of its own rather than to the account's, so that a stranger's failures cannot keep the
+    // owner out (OWASP, device cookies), and the owner's logins never lock it for anyone else.
+    const device = this.sessions.recogniseDevice(input.deviceToken);
+    const presented = device && { userId: device.sub, credential: device.cred, counter: this.throttle.accountCounter(`device:${device.jti}`) };
     const now = Date.now();
-    const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount);
+    const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount, presented);
     judgeIp(ipCounter, ipCount, now);
     if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
     const { user } = account;
-    const accountCounter = user ? this.throttle.accountCounter(user.id) : unknownAccount;
-    // A client that has logged in to this account before answers to a count of its own rather
-    // than to the account's lock, so that a stranger's failures cannot keep the owner out (OWASP,
-    // device cookies). The account's count goes on, and its lock starts, for everyone else.
-    const device = this.sessions.recogniseDevice(input.deviceToken);
-    const deviceKey = user && device?.sub === user.id ? `device:${device.jti}` : undefined;
-    if (deviceKey) {
-      await this.throttle.judgeAccountAttempt(accountCounter, account.count, now).catch(ignoreThrottled);
-      await this.throttle.beginAccountAttempt(deviceKey);
-    } else {
-      await this.throttle.judgeAccountAttempt(accountCounter, account.count, now);
-    }
+    // The counter the statement counted this attempt on; a success clears it.
+    const counted = presented && account.deviceCounted ? presented.counter : user ? this.throttle.accountCounter(user.id) : unknownAccount;
+    await this.throttle.judgeAccountAttempt(counted, account.count, now);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
       await this.statements.recordFailure(null, meta.ip);
@@ -154,20 +145,19 @@ export class AccountService {
     // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the
     // statement re-reads the row under a lock, so that a change committed meanwhile wins.
     const session = this.sessions.newSessionRow(meta);
-    // A recognised client's success clears its own count only: the owner signing in must not hand
-    // a stranger in the middle of guessing a fresh set of attempts.
-    const clearedCounter = deviceKey ? this.throttle.accountCounter(deviceKey) : accountCounter;
-    const completion = await this.statements.complete(clearedCounter.key, user.id, user.passwordHash, session, newHash);
+    // A recognised device's success clears its own count only: the owner signing in must not
+    // hand a stranger in the middle of guessing a fresh set of attempts.
+    const completion = await this.statements.complete(counted.key, user.id, user.passwordHash, session, newHash);
     if (!completion.opened) {
       if (completion.disabled) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
       throw invalidCredentials();
     }
-    return this.sessions.issueFirst(session, completion.user);
+    return this.sessions.issueFirst(session, completion.user, newHash ?? user.passwordHash);
   }
 
   /** Fresh tokens for the viewer's current session, once they prove their password again. */
   async reauthenticate(em: EntityManager, viewer: ViewerRef, password: string, meta: RequestMeta): Promise<IssuedTokens> {
-    await this.checkPassword(em, viewer.userId, password, meta);
+    await this.checkPassword(em, viewer, password, meta);
     return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventType.REAUTHENTICATED);
   }
 
@@ -176,7 +166,7 @@ export class AccountService {
    * known the old password) and returns fresh tokens for this one.
    */
   async changePassword(em: EntityManager, viewer: ViewerRef, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
-    const user = await this.checkPassword(em, viewer.userId, currentPassword, meta);
+    const user = await this.checkPassword(em, viewer, currentPassword, meta);
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
     return this.sessions.mutate(em, async (tx) => {
@@ -198,10 +188,16 @@ export class AccountService {
     });
   }
 
-  /** The signed-in user's password check, throttled like a login. */
-  private async checkPassword(em: EntityManager, userId: string, password: string, meta: RequestMeta): Promise<User> {
+  /**
+   * The signed-in user's password check, throttled per IP like a login and counted per session
+   * rather than on the account: a stranger's failures at login must not stop the owner from
+   * confirming or changing their password, and a stolen session gets its own few guesses.
+   */
+  private async checkPassword(em: EntityManager, viewer: ViewerRef, password: string, meta: RequestMeta): Promise<User> {
+    const userId = viewer.userId;
+    const sessionKey = `session:${viewer.sessionId}`;
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
-    await this.throttle.beginAccountAttempt(userId);
+    await this.throttle.beginAccountAttempt(sessionKey);
     const user = await em.findOne(User, { id: userId });
     if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
     const { valid } = await this.passwords.verify(user.passwordHash, password);
@@ -209,7 +205,7 @@ export class AccountService {
       await this.statements.recordFailure(userId, meta.ip);
       throw invalidCredentials();
     }
-    await this.throttle.clearAccountAttempts(userId);
+    await this.throttle.clearAccountAttempts(sessionKey);
     return user;
   }
 }

@@ -13,9 +13,10 @@ const RECONNECT_MAX_MS = 5000;
 // error: the listener would wait for notices that never come while the cache serves what they
 // should have removed. A query every few seconds, with a deadline (the client's, for all its
 // queries), notices it; the cache is then cleared, so no instance trusts it for longer than these
-// two added up.
+// two added up. The deadline is generous: a PostgreSQL slowed by load is not a lost connection,
+// and reading every request from it then would only slow it more.
 const HEARTBEAT_INTERVAL_MS = 2000;
-const HEARTBEAT_TIMEOUT_MS = 2000;
+const HEARTBEAT_TIMEOUT_MS = 5000;
 
 export type Invalidation = { session: string } | { user: string };
 
@@ -71,7 +72,13 @@ export class InvalidationListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, keepAlive: true, query_timeout: HEARTBEAT_TIMEOUT_MS });
+    const client = new pg.Client({
+      connectionString: this.databaseUrl,
+      keepAlive: true,
+      query_timeout: HEARTBEAT_TIMEOUT_MS,
+      // A reconnect into a flow that answers nothing fails and is tried again, rather than hang.
+      connectionTimeoutMillis: HEARTBEAT_TIMEOUT_MS,
+    });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => this.apply(message.payload));

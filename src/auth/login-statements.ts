@@ -17,7 +17,16 @@ export interface LoginCandidate {
   account?: {
     count: Count;
     user: { id: string; passwordHash: string; isActive: boolean } | null;
+    /** The attempt was counted on the presented device's key rather than on the account's. */
+    deviceCounted: boolean;
   };
+}
+
+/** A device token that passed its checks, as the login statement matches it to the account. */
+export interface PresentedDevice {
+  userId: string;
+  credential: string;
+  counter: Counter;
 }
 
 export type LoginCompletion =
@@ -27,17 +36,22 @@ export type LoginCompletion =
 
 // $1 now (epoch ms), $2 the IP's counter key, $3 the IP's window end, $4 the IP's limit,
 // $5 the lower-cased username or email (null when no account can have it),
-// $6 the unknown name's account key, $7 the account window's end.
+// $6 the unknown name's account key, $7 the account window's end,
+// $8 the presented device token's user id, $9 its credential tag, $10 its counter key (or nulls).
+// A device token counts for the account it names only while that account's password is the one
+// it was issued under (its tag, see credentialTag): a password change retires every device.
 function beginSql(keyColumn: 'username_key' | 'email_key'): string {
   return `with ${NO_FLUSH_CTE}, ip as (
       ${COUNT_ONE_SQL}
     ), found as (
       select id, password_hash, is_active from users where ${keyColumn} = $5 and (select points from ip) <= $4
+    ), device as (
+      select coalesce((select id::text = $8 and left(encode(sha256(convert_to(password_hash, 'UTF8')), 'hex'), 32) = $9 from found), false) as recognised
     ), account as (
-      ${countAttemptSql(`select coalesce('${ACCOUNT_COUNTER_PREFIX}' || (select id::text from found), $6), 1, $7 where (select points from ip) <= $4`)}
+      ${countAttemptSql(`select case when (select recognised from device) then $10 else coalesce('${ACCOUNT_COUNTER_PREFIX}' || (select id::text from found), $6) end, 1, $7 where (select points from ip) <= $4`)}
     )
     select ip.points, ip.expire, account.points as account_points, account.expire as account_expire,
-      found.id, found.password_hash, found.is_active
+      found.id, found.password_hash, found.is_active, (select recognised from device) as device_counted
     from ip left join account on true left join found on true`;
 }
 
@@ -81,12 +95,15 @@ export class LoginStatements {
     });
   }
 
-  async begin(now: number, ip: Counter, identifier: string | null, unknownAccount: Counter): Promise<LoginCandidate> {
+  async begin(now: number, ip: Counter, identifier: string | null, unknownAccount: Counter, device?: PresentedDevice): Promise<LoginCandidate> {
     const byEmail = identifier?.includes('@') ?? false;
     const { rows } = await this.pool.query({
       name: byEmail ? 'login-begin-email' : 'login-begin-username',
       text: byEmail ? BEGIN_BY_EMAIL : BEGIN_BY_USERNAME,
-      values: [now, ip.key, now + ip.windowMs, ip.limit, identifier, unknownAccount.key, now + unknownAccount.windowMs],
+      values: [
+        now, ip.key, now + ip.windowMs, ip.limit, identifier, unknownAccount.key, now + unknownAccount.windowMs,
+        device?.userId ?? null, device?.credential ?? null, device?.counter.key ?? null,
+      ],
     });
     const row = rows[0];
     const candidate: LoginCandidate = { ipCount: toCount(row) };
@@ -96,6 +113,7 @@ export class LoginStatements {
       account: {
         count: toCount({ points: row.account_points, expire: row.account_expire }),
         user: row.id === null ? null : { id: row.id, passwordHash: row.password_hash, isActive: row.is_active },
+        deviceCounted: row.device_counted === true,
       },
     };
   }

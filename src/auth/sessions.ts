@@ -15,7 +15,7 @@ import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
-import { nowSeconds } from './tokens.js';
+import { credentialTag, nowSeconds } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export interface IssuedTokens {
@@ -73,7 +73,7 @@ export class SessionService {
   open(em: EntityManager, user: User, meta: RequestMeta): IssuedTokens {
     const row = this.newSessionRow(meta);
     em.persist(em.create(Session, { ...row, user, lastUsedAt: row.createdAt }));
-    return this.issueFirst(row, toUserView(user));
+    return this.issueFirst(row, toUserView(user), user.passwordHash);
   }
 
   /** A new session's row, for a statement that writes it; `issueFirst` signs its tokens once written. */
@@ -89,9 +89,12 @@ export class SessionService {
     };
   }
 
-  /** The first (fresh) token pair of a session written from `newSessionRow`, and a device token. */
-  issueFirst(row: NewSessionRow, user: UserView): IssuedTokens {
-    const device = this.tokens.signDeviceToken({ sub: user.id, sid: row.id });
+  /**
+   * The first (fresh) token pair of a session written from `newSessionRow`, and a device token
+   * for the password (its stored hash) just proven.
+   */
+  issueFirst(row: NewSessionRow, user: UserView, passwordHash: string): IssuedTokens {
+    const device = this.tokens.signDeviceToken({ sub: user.id, sid: row.id, cred: credentialTag(passwordHash) });
     return { ...this.signPair(row.id, row.expiresAt, user, true, row.refreshJti).tokens, deviceToken: device.token };
   }
 

@@ -117,7 +117,7 @@ export function judgeIp(counter: Counter, count: Count, now: number): void {
  * What one IP budget covers: an IPv4 address, or the IPv6 network of `prefixLength` bits around
  * an IPv6 one. An IPv6 client is given a whole /64 or more and picks addresses in it at will, so
  * per address it would have 2^64 budgets. An IPv4 client seen through a dual-stack socket
- * (::ffff:a.b.c.d) is the IPv4 address.
+ * (::ffff:a.b.c.d), NAT64 or 6to4 is its IPv4 address.
  */
 export function clientNetwork(ip: string, prefixLength: number): string {
   let address: ipaddr.IPv4 | ipaddr.IPv6;
@@ -127,7 +127,13 @@ export function clientNetwork(ip: string, prefixLength: number): string {
     return ip.slice(0, 64); // not an address (X-Forwarded-For carries what the client sent): bounded for the key column
   }
   if (address.kind() === 'ipv4') return address.toString();
-  const network = address.toByteArray().map((byte, index) => {
+  const bytes = address.toByteArray();
+  // Translated IPv4 clients: behind NAT64 (RFC 6052) every one of them would otherwise share one
+  // /56, and a 6to4 client would have 256 of them.
+  const range = address.range();
+  if (range === 'rfc6052') return ipaddr.fromByteArray(bytes.slice(12)).toString();
+  if (range === '6to4') return ipaddr.fromByteArray(bytes.slice(2, 6)).toString();
+  const network = bytes.map((byte, index) => {
     const kept = Math.min(8, Math.max(0, prefixLength - index * 8));
     return byte & (0xff00 >> kept);
   });

@@ -33,13 +33,17 @@ export interface RefreshClaims {
   exp: number;
 }
 
-/** `sid` is the session the login that issued it opened; `jti` names the device's own count. */
+/**
+ * `sid` is the session the login that issued it opened; `jti` names the device's own count;
+ * `cred` ties it to the password it was issued under (credentialTag).
+ */
 export interface DeviceClaims {
   sub: string;
   sid: string;
   jti: string;
   iat: number;
   exp: number;
+  cred: string;
 }
 
 export interface SignedToken {
@@ -62,6 +66,17 @@ interface TokenKind {
 const VERIFIED_ACCESS_CACHE_SIZE = 10_000;
 
 const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const CREDENTIAL_TAG = /^[0-9a-f]{32}$/;
+
+/**
+ * What a device token carries of the password it was issued under: the first 128 bits of the
+ * SHA-256 of the stored argon2 hash (salted, so equal passwords give different tags). It says
+ * nothing of the password; it lets the login statement, which computes the same in SQL, retire
+ * every device token when the password changes.
+ */
+export function credentialTag(passwordHash: string): string {
+  return createHash('sha256').update(passwordHash, 'utf8').digest('hex').slice(0, 32);
+}
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class TokenService {
@@ -107,7 +122,7 @@ export class TokenService {
     return this.sign(this.refresh.type, { ...claims, iat: now, exp }, jti);
   }
 
-  signDeviceToken(claims: { sub: string; sid: string }): SignedToken {
+  signDeviceToken(claims: { sub: string; sid: string; cred: string }): SignedToken {
     const now = nowSeconds();
     return this.sign(this.device.type, { ...claims, iat: now, exp: now + this.settings.deviceTokenTtlSeconds });
   }
@@ -135,7 +150,9 @@ export class TokenService {
   }
 
   verifyDeviceToken(token: string): DeviceClaims {
-    return this.verify(token, this.device) as unknown as DeviceClaims;
+    const payload = this.verify(token, this.device);
+    if (typeof payload.cred !== 'string' || !CREDENTIAL_TAG.test(payload.cred)) throw invalid();
+    return payload as unknown as DeviceClaims;
   }
 
   private sign(type: string, payload: Record<string, unknown>, jti: string = randomUUID()): SignedToken {

@@ -8,8 +8,8 @@ import { meReason } from '../helpers/session-helpers.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, withDatabase, type TestDatabase } from '../helpers/test-database.js';
 
-/** The listener's heartbeat (2 s) and its deadline (2 s), with room for a busy machine. */
-const NOTICED_WITHIN_MS = 10_000;
+/** The listener's heartbeat (2 s) and its deadline (5 s), with room for a busy machine. */
+const NOTICED_WITHIN_MS = 12_000;
 
 let database: TestDatabase;
 let proxy: TcpProxy;
@@ -44,4 +44,4 @@ test('a logout on another instance is refused within seconds, though the notice 
   expect(logout.data).toEqual({ logout: true });
 
   expect(await eventually(async () => (await meReason(proxied, quiet.accessToken)) === 'TOKEN_REVOKED', NOTICED_WITHIN_MS)).toBe(true);
-}, 30_000);
+}, 40_000);

@@ -53,14 +53,32 @@ describe('per account', () => {
     }
   });
 
-  test('reauthenticate counts failed password checks against the same lock', async () => {
+  const reauthIn = (token: string, password: string) =>
+    first.client.request('mutation R($p: String!) { reauthenticate(password: $p) { accessToken } }', { p: password }, { token });
+
+  test("reauthenticate counts failed password checks per session: that session is locked, the account's logins are not", async () => {
     const user = await first.client.signup('reauth');
-    const reauth = (password: string) =>
-      first.client.request('mutation R($p: String!) { reauthenticate(password: $p) { accessToken } }', { p: password }, { token: user.accessToken });
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(onlyError(await reauth('not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+      expect(onlyError(await reauthIn(user.accessToken, 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
     }
-    expect(onlyError(await reauth('correct horse battery')).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await reauthIn(user.accessToken, 'correct horse battery')).extensions?.code).toBe('RATE_LIMITED');
+    const login = await first.client.login('reauth');
+    expect(login.errors).toBeUndefined();
+    expect((await reauthIn(login.data!.login.accessToken, 'correct horse battery')).errors).toBeUndefined();
+  });
+
+  test("while strangers' failed logins lock the account, its signed-in owner can still confirm and change the password", async () => {
+    const owner = await first.client.signup('besieged');
+    for (let attempt = 0; attempt < 3; attempt++) await first.client.login('besieged', 'not the password');
+    expect(onlyError(await first.client.login('besieged')).extensions?.code).toBe('RATE_LIMITED');
+
+    expect((await reauthIn(owner.accessToken, 'correct horse battery')).errors).toBeUndefined();
+    const changed = await first.client.request(
+      'mutation C($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
+      { c: 'correct horse battery', n: 'a brand new passphrase' },
+      { token: owner.accessToken },
+    );
+    expect(changed.errors).toBeUndefined();
   });
 });
 

@@ -4,6 +4,8 @@ import { clientNetwork } from '../../src/auth/throttle.js';
 test.each([
   ['an IPv4 address, as it is', '198.51.100.7', 56, '198.51.100.7'],
   ['an IPv4 client through a dual-stack socket, as its IPv4 address', '::ffff:198.51.100.7', 56, '198.51.100.7'],
+  ['an IPv4 client behind NAT64 (64:ff9b::/96), as its IPv4 address', '64:ff9b::c633:6407', 56, '198.51.100.7'],
+  ['a 6to4 client (2002::/16), as its IPv4 address', '2002:c633:6407:1234::5', 56, '198.51.100.7'],
   ['an IPv6 address, as its /56', '2001:db8:1234:5678:9abc:def0:1:2', 56, '2001:db8:1234:5600::/56'],
   ['another address of the same /56, the same', '2001:db8:1234:56ff::1', 56, '2001:db8:1234:5600::/56'],
   ['an IPv6 address in upper case, the same', '2001:DB8:1234:5678::AB', 56, '2001:db8:1234:5600::/56'],

@@ -1,7 +1,8 @@
-// Signing and verification of access, refresh and device JWTs. jsonwebtoken checks the signature, `exp`,
-// `nbf`, `iss` and `aud`; everything it leaves open (SECURITY-NOTES: it accepts a string payload,
-// invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is pinned here, and
-// nothing is taken from the token's header but what it must match (RFC 8725 §3.1, §3.11).
+// Signing and verification of access, refresh and device JWTs. jsonwebtoken checks the
+// signature, `exp`, `nbf`, `iss` and `aud`; everything it leaves open (SECURITY-NOTES: it accepts
+// a string payload, invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is
+// pinned here, and nothing is taken from the token's header but what it must match (RFC 8725
+// §3.1, §3.11).
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config, JwtAlgorithm } from '../config.js';
@@ -66,18 +67,19 @@ interface TokenKind {
 const VERIFIED_ACCESS_CACHE_SIZE = 10_000;
 
 const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const CREDENTIAL_TAG = /^[0-9a-f]{32}$/;
 
 /**
  * What a device token carries of the password it was issued under: the first 128 bits of the
  * SHA-256 of the stored argon2 hash (salted, so equal passwords give different tags). It says
- * nothing of the password; it lets the login statement, which computes the same in SQL, retire
- * every device token when the password changes.
+ * nothing of the password; it lets the login statement, which computes the same in SQL
+ * (login-statements.ts, its twin: change both or neither), retire every device token when the
+ * password changes.
  */
 export function credentialTag(passwordHash: string): string {
   return createHash('sha256').update(passwordHash, 'utf8').digest('hex').slice(0, 32);
 }
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class TokenService {
   private readonly algorithm: JwtAlgorithm;

@@ -2,6 +2,7 @@
 // its own count and is not locked out by them (OWASP: device cookies). Over real HTTP.
 import { decodeJwt } from '../helpers/fixtures.js';
 import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
+import { CHANGE_PASSWORD, meReason, PASSWORD, refreshReason } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const FAILURES = 3;
@@ -58,11 +59,7 @@ test("the owner's device logging in again and again never locks the account for 
 
 test('a password change retires every device token issued under the old password', async () => {
   const owner = await app.client.signup('owner6');
-  const changed = await app.client.request(
-    'mutation C($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
-    { c: 'correct horse battery', n: 'a brand new passphrase' },
-    { token: owner.accessToken },
-  );
+  const changed = await app.client.request(CHANGE_PASSWORD, { c: PASSWORD, n: 'a brand new passphrase' }, { token: owner.accessToken });
   expect(changed.errors).toBeUndefined();
   for (let attempt = 0; attempt < FAILURES; attempt++) {
     expect(onlyError(await app.client.login('owner6', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
@@ -72,10 +69,8 @@ test('a password change retires every device token issued under the old password
 
 test('a device token is neither an access token nor a refresh token', async () => {
   const { deviceToken } = await app.client.signup('owner4');
-  const asAccess = await app.client.request('{ me { id } }', {}, { token: deviceToken! });
-  expect(onlyError(asAccess).extensions?.reason).toBe('TOKEN_INVALID');
-  const asRefresh = await app.client.request('mutation R($t: String) { refresh(refreshToken: $t) { accessToken } }', { t: deviceToken });
-  expect(onlyError(asRefresh).extensions?.reason).toBe('TOKEN_INVALID');
+  expect(await meReason(app, deviceToken!)).toBe('TOKEN_INVALID');
+  expect(await refreshReason(app, deviceToken!)).toBe('TOKEN_INVALID');
 });
 
 test('a device token of another account, or a token of another type, does not count as one', async () => {

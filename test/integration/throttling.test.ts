@@ -4,6 +4,7 @@ import pg from 'pg';
 import { LoginStatements } from '../../src/auth/login-statements.js';
 import { Throttle, ThrottledAction } from '../../src/auth/throttle.js';
 import { onlyError } from '../helpers/graphql-client.js';
+import { CHANGE_PASSWORD, PASSWORD, REAUTHENTICATE } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const LOGIN = 'mutation L($input: LoginInput!) { login(input: $input) { accessToken } }';
@@ -53,8 +54,7 @@ describe('per account', () => {
     }
   });
 
-  const reauthIn = (token: string, password: string) =>
-    first.client.request('mutation R($p: String!) { reauthenticate(password: $p) { accessToken } }', { p: password }, { token });
+  const reauthIn = (token: string, password: string) => first.client.request(REAUTHENTICATE, { p: password }, { token });
 
   test("reauthenticate counts failed password checks per session: that session is locked, the account's logins are not", async () => {
     const user = await first.client.signup('reauth');
@@ -73,11 +73,7 @@ describe('per account', () => {
     expect(onlyError(await first.client.login('besieged')).extensions?.code).toBe('RATE_LIMITED');
 
     expect((await reauthIn(owner.accessToken, 'correct horse battery')).errors).toBeUndefined();
-    const changed = await first.client.request(
-      'mutation C($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
-      { c: 'correct horse battery', n: 'a brand new passphrase' },
-      { token: owner.accessToken },
-    );
+    const changed = await first.client.request(CHANGE_PASSWORD, { c: PASSWORD, n: 'a brand new passphrase' }, { token: owner.accessToken });
     expect(changed.errors).toBeUndefined();
   });
 });

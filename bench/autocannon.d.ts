@@ -8,7 +8,12 @@ declare module 'autocannon' {
   }
   export interface Request extends RequestParams {
     setupRequest?: (request: RequestParams, context: Record<string, unknown>) => RequestParams | null;
-    onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
+    onResponse?: (
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string>,
+    ) => void;
   }
   export interface Options {
     url: string;
@@ -50,7 +55,10 @@ declare module 'autocannon' {
   }
   /** A running load: its events, and its result once it ends (a promise, without a callback). */
   export interface Instance extends PromiseLike<Result> {
-    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+    on(
+      event: 'response',
+      listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void,
+    ): this;
     on(event: 'reqError', listener: (error: Error) => void): this;
     catch(onRejected: (reason: unknown) => void): Promise<unknown>;
     /** Stops the load at the next sample tick; the instance then resolves. */

@@ -74,7 +74,9 @@ async function startEmbedded(): Promise<BenchDatabase> {
   try {
     // Initialise, preload pg_stat_statements, restart (about 40 ms) so that it takes effect.
     const first = await startEmbeddedPostgres(options);
-    await withClient(first.url, (client) => client.query("alter system set shared_preload_libraries = 'pg_stat_statements'"));
+    await withClient(first.url, (client) =>
+      client.query("alter system set shared_preload_libraries = 'pg_stat_statements'"),
+    );
     await first.stop();
     database = await startEmbeddedPostgres(options);
   } catch (error) {

@@ -27,7 +27,10 @@ export interface DbWork {
 const CONTROL = /^\s*(begin|commit|rollback|start transaction|savepoint|release)\b/i;
 
 export class DbCounters {
-  private constructor(private readonly client: pg.Client, private readonly statementsCounted: boolean) {}
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly statementsCounted: boolean,
+  ) {}
 
   static async open(url: string, statementsCounted: boolean): Promise<DbCounters> {
     const client = new pg.Client({ connectionString: url });
@@ -48,7 +51,7 @@ export class DbCounters {
       );
       for (const row of result.rows) statements.set(row.id, { query: row.query, calls: Number(row.calls) });
     }
-    return { transactions: Number(rows[0]!.n), statements };
+    return { transactions: Number(rows[0].n), statements };
   }
 
   /** Work between two snapshots, per request. */

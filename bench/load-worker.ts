@@ -46,37 +46,43 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
     // Idle chains: a chain leaves the pool while its refresh is in flight and comes back with the
     // token from the response, so each session always presents its latest refresh token.
     const idle = [...spec.chains];
-    const body = (token: string) => JSON.stringify({
-      query: 'mutation Refresh($token: String) { refresh(refreshToken: $token) { accessToken refreshToken expiresIn } }',
-      variables: { token },
-    });
-    return [{
-      ...base,
-      setupRequest: (request, context) => {
-        const token = idle.pop();
-        if (token === undefined) {
-          tally.starved++;
-          context.token = undefined;
-          return { ...request, body: JSON.stringify({ query: '{ __typename }' }) };
-        }
-        context.token = token;
-        return { ...request, body: body(token) };
+    const body = (token: string) =>
+      JSON.stringify({
+        query:
+          'mutation Refresh($token: String) { refresh(refreshToken: $token) { accessToken refreshToken expiresIn } }',
+        variables: { token },
+      });
+    return [
+      {
+        ...base,
+        setupRequest: (request, context) => {
+          const token = idle.pop();
+          if (token === undefined) {
+            tally.starved++;
+            context.token = undefined;
+            return { ...request, body: JSON.stringify({ query: '{ __typename }' }) };
+          }
+          context.token = token;
+          return { ...request, body: body(token) };
+        },
+        onResponse: (status, text, context) => {
+          if (context.token === undefined) return;
+          if (!note(status, text)) return; // the chain is broken: it stays out of the pool
+          const fresh = (JSON.parse(text) as { data: { refresh: { refreshToken: string } } }).data.refresh.refreshToken;
+          idle.push(fresh);
+        },
       },
-      onResponse: (status, text, context) => {
-        if (context.token === undefined) return;
-        if (!note(status, text)) return; // the chain is broken: it stays out of the pool
-        const fresh = (JSON.parse(text) as { data: { refresh: { refreshToken: string } } }).data.refresh.refreshToken;
-        idle.push(fresh);
-      },
-    }];
+    ];
   }
   if (spec.bodies) {
     const bodies = spec.bodies;
-    return [{
-      ...base,
-      setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
-      onResponse: (status, text) => void note(status, text),
-    }];
+    return [
+      {
+        ...base,
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }),
+        onResponse: (status, text) => void note(status, text),
+      },
+    ];
   }
   const onResponse = (status: number, text: string) => void note(status, text);
   if (spec.tokens) {
@@ -84,7 +90,12 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
     // would make the load generator (sharing the cores with the server) rebuild every request.
     const header = spec.tokenHeader ?? 'authorization';
     const prefix = header === 'authorization' ? 'Bearer ' : '';
-    return spec.tokens.map((token) => ({ ...base, body: spec.body, headers: { ...base.headers, [header]: `${prefix}${token}` }, onResponse }));
+    return spec.tokens.map((token) => ({
+      ...base,
+      body: spec.body,
+      headers: { ...base.headers, [header]: `${prefix}${token}` },
+      onResponse,
+    }));
   }
   return [{ ...base, body: spec.body, onResponse }];
 }
@@ -157,7 +168,10 @@ class RoundLoad {
     this.tracker = undefined;
     if (!tracker) return;
     tracker.stop();
-    await tracker.then(() => undefined, () => undefined);
+    await tracker.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 }
 

@@ -73,10 +73,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmupSeconds: positive('warmup', values.warmup, smoke ? 1 : 2),
     settleSeconds: positive('settle', values.settle, 0.5),
     connections: Math.max(1, Math.round(positive('connections', values.connections, smoke ? 8 : 32))),
-    loginConnections: Math.max(1, Math.round(positive('login-connections', values['login-connections'], smoke ? 4 : 8))),
+    loginConnections: Math.max(
+      1,
+      Math.round(positive('login-connections', values['login-connections'], smoke ? 4 : 8)),
+    ),
     users: Math.max(1, Math.round(positive('users', values.users, smoke ? 40 : 200))),
     tasksPerUser: Math.round(positive('tasks', values.tasks, smoke ? 2 : 5)),
-    scenarios: values.scenarios?.split(',').map((name) => name.trim()).filter(Boolean),
+    scenarios: values.scenarios
+      ?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
     smoke,
     strict: values.strict ?? false,
     cpuProfile: values['cpu-prof'] ?? false,

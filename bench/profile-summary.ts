@@ -25,14 +25,19 @@ export function summarizeProfile(file: string, top = 25): string {
     const delta = profile.timeDeltas[i] ?? 0;
     total += delta;
     if (!frame) return;
-    const where = frame.url ? `${frame.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '')}:${frame.lineNumber + 1}` : '';
+    const where = frame.url
+      ? `${frame.url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '')}:${frame.lineNumber + 1}`
+      : '';
     const key = `${frame.functionName || '(anonymous)'} ${where}`.trim();
     selfMicros.set(key, (selfMicros.get(key) ?? 0) + delta);
   });
   const rows = [...selfMicros.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [
     `${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled; top self time:`,
-    ...rows.map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`),
+    ...rows.map(
+      ([key, micros]) =>
+        `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`,
+    ),
   ].join('\n');
 }
 

@@ -43,8 +43,10 @@ export function evaluateTargets(rows: ScenarioRow[]): Target[] {
   const login = row('login');
   const raw = row('argon2-raw');
   const underLoad = row('me-under-login-load');
-  const meQueries = me?.db ? me.db.statements ?? me.db.transactions : undefined;
-  const peakRss = rows.filter((r) => r.completed).reduce<number | undefined>((max, r) => Math.max(max ?? 0, r.serverPeakRssMb), undefined);
+  const meQueries = me?.db ? (me.db.statements ?? me.db.transactions) : undefined;
+  const peakRss = rows
+    .filter((r) => r.completed)
+    .reduce<number | undefined>((max, r) => Math.max(max ?? 0, r.serverPeakRssMb), undefined);
   const check = (name: string, value: number | undefined, goal: string, test: (v: number) => boolean): Target => ({
     name,
     value,
@@ -52,9 +54,19 @@ export function evaluateTargets(rows: ScenarioRow[]): Target[] {
     pass: value === undefined ? undefined : test(value),
   });
   return [
-    check('me / control throughput', ratio(me?.requestsPerSecond, control?.requestsPerSecond), '>= 0.85', (v) => v >= 0.85),
+    check(
+      'me / control throughput',
+      ratio(me?.requestsPerSecond, control?.requestsPerSecond),
+      '>= 0.85',
+      (v) => v >= 0.85,
+    ),
     check('me database queries per request', meQueries, '0 (steady state)', (v) => v < 0.005),
-    check('login / argon2-raw throughput', ratio(login?.requestsPerSecond, raw?.requestsPerSecond), '>= 0.85', (v) => v >= 0.85),
+    check(
+      'login / argon2-raw throughput',
+      ratio(login?.requestsPerSecond, raw?.requestsPerSecond),
+      '>= 0.85',
+      (v) => v >= 0.85,
+    ),
     check('me p99 under login load / idle me p99', ratio(underLoad?.p99Ms, me?.p99Ms), '<= 3', (v) => v <= 3),
     check('server peak RSS, every scenario (MB)', peakRss, `< ${RSS_LIMIT_MB}`, (v) => v < RSS_LIMIT_MB),
   ];
@@ -63,13 +75,24 @@ export function evaluateTargets(rows: ScenarioRow[]): Target[] {
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? '-' : value.toFixed(digits));
 
 function formatTable(header: string[], lines: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i]!.length)));
-  const render = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
+  const render = (cells: string[]) =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
   return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)].join('\n');
 }
 
 export function renderReport(rows: ScenarioRow[], targets: Target[], statementsCounted: boolean): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'server CPU µs/req', 'peak RSS MB', statementsCounted ? 'queries/req' : 'queries/req*', 'xacts/req'];
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'server CPU µs/req',
+    'peak RSS MB',
+    statementsCounted ? 'queries/req' : 'queries/req*',
+    'xacts/req',
+  ];
   const lines = rows.map((r) =>
     r.completed
       ? [
@@ -88,17 +111,28 @@ export function renderReport(rows: ScenarioRow[], targets: Target[], statementsC
   const out = [formatTable(header, lines)];
   for (const r of rows) {
     for (const [label, figures] of Object.entries(r.alongside ?? {})) {
-      out.push(`  ${r.name}: ${label} alongside at ${figures.requestsPerSecond.toFixed(1)} req/s, p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.errors} errors`);
+      out.push(
+        `  ${r.name}: ${label} alongside at ${figures.requestsPerSecond.toFixed(1)} req/s, p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, ${figures.errors} errors`,
+      );
     }
   }
-  if (!statementsCounted) out.push('  * pg_stat_statements is not loaded on this server: queries/req shows transactions/req (pg_stat_database).');
-  out.push('', formatTable(
-    ['target', 'value', 'goal', 'result'],
-    targets.map((t) => [t.name, fixed(t.value, 3), t.goal, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS']),
-  ));
+  if (!statementsCounted)
+    out.push(
+      '  * pg_stat_statements is not loaded on this server: queries/req shows transactions/req (pg_stat_database).',
+    );
+  out.push(
+    '',
+    formatTable(
+      ['target', 'value', 'goal', 'result'],
+      targets.map((t) => [t.name, fixed(t.value, 3), t.goal, t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS']),
+    ),
+  );
   const refresh = rows.find((r) => r.name === 'refresh' && r.completed);
   if (refresh?.db?.breakdown?.length) {
-    out.push('', `refresh, statements per request (${refresh.db.beginsPerRequest?.toFixed(2)} explicit transactions per request):`);
+    out.push(
+      '',
+      `refresh, statements per request (${refresh.db.beginsPerRequest?.toFixed(2)} explicit transactions per request):`,
+    );
     for (const s of refresh.db.breakdown) out.push(`  ${s.perRequest.toFixed(2)}  ${s.query}`);
   }
   for (const r of rows) {

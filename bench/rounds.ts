@@ -9,7 +9,7 @@ export const SINGLE_RUN_SCENARIOS: ReadonlySet<string> = new Set(['refresh']);
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** One row from the rounds of one scenario: throughput averaged, latencies by median round. */
@@ -32,27 +32,36 @@ export function combineRounds(rounds: ScenarioRow[]): ScenarioRow {
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
     errorSamples: rounds.flatMap((round) => round.errorSamples).slice(0, 5),
     serverPeakRssMb: Math.max(...rounds.map((round) => round.serverPeakRssMb)),
-    serverCpuUsPerRequest: first.serverCpuUsPerRequest === undefined ? undefined : weighted((row) => row.serverCpuUsPerRequest),
-    db: withDb.length === rounds.length && first.db
-      ? {
-          ...first.db,
-          transactions: weighted((row) => row.db?.transactions),
-          statements: first.db.statements === undefined ? undefined : weighted((row) => row.db?.statements),
-          beginsPerRequest: first.db.beginsPerRequest === undefined ? undefined : weighted((row) => row.db?.beginsPerRequest),
-        }
-      : first.db,
+    serverCpuUsPerRequest:
+      first.serverCpuUsPerRequest === undefined ? undefined : weighted((row) => row.serverCpuUsPerRequest),
+    db:
+      withDb.length === rounds.length && first.db
+        ? {
+            ...first.db,
+            transactions: weighted((row) => row.db?.transactions),
+            statements: first.db.statements === undefined ? undefined : weighted((row) => row.db?.statements),
+            beginsPerRequest:
+              first.db.beginsPerRequest === undefined ? undefined : weighted((row) => row.db?.beginsPerRequest),
+          }
+        : first.db,
     alongside: first.alongside
-      ? Object.fromEntries(Object.keys(first.alongside).map((label) => {
-          const figures = rounds.map((round) => round.alongside![label]!);
-          return [label, {
-            requestsPerSecond: figures.reduce((sum, figure) => sum + figure.requestsPerSecond, 0) / figures.length,
-            p50Ms: median(figures.map((figure) => figure.p50Ms)),
-            p99Ms: median(figures.map((figure) => figure.p99Ms)),
-            errors: figures.reduce((sum, figure) => sum + figure.errors, 0),
-          }];
-        }))
+      ? Object.fromEntries(
+          Object.keys(first.alongside).map((label) => {
+            const figures = rounds.map((round) => round.alongside![label]);
+            return [
+              label,
+              {
+                requestsPerSecond: figures.reduce((sum, figure) => sum + figure.requestsPerSecond, 0) / figures.length,
+                p50Ms: median(figures.map((figure) => figure.p50Ms)),
+                p99Ms: median(figures.map((figure) => figure.p99Ms)),
+                errors: figures.reduce((sum, figure) => sum + figure.errors, 0),
+              },
+            ];
+          }),
+        )
       : undefined,
-    workerPeakRssMb: first.workerPeakRssMb === undefined ? undefined : Math.max(...rounds.map((round) => round.workerPeakRssMb ?? 0)),
+    workerPeakRssMb:
+      first.workerPeakRssMb === undefined ? undefined : Math.max(...rounds.map((round) => round.workerPeakRssMb ?? 0)),
     rounds: rounds.map(({ requestsPerSecond, p50Ms, p99Ms }) => ({ requestsPerSecond, p50Ms, p99Ms })),
   };
 }

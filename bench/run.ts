@@ -29,7 +29,8 @@ function productionArgon2() {
 }
 
 type AnyResult = LoadResult | Argon2Result;
-const errorsOf = (r: AnyResult) => ('errors' in r ? r.errors : r.transportErrors + r.non2xx + r.graphqlErrors + r.starved);
+const errorsOf = (r: AnyResult) =>
+  'errors' in r ? r.errors : r.transportErrors + r.non2xx + r.graphqlErrors + r.starved;
 
 type Workers = Array<WorkerHandle<AnyResult>>;
 
@@ -40,7 +41,12 @@ function readyWorkers(scenario: Scenario, kept: Workers | undefined): { workers:
   return { workers, ready: Promise.all(workers.map((worker) => worker.warmed)) };
 }
 
-async function runScenario(scenario: Scenario, kept: Workers | undefined, server: ServerProcess, counters: DbCounters): Promise<{ row: ScenarioRow; workers?: Workers }> {
+async function runScenario(
+  scenario: Scenario,
+  kept: Workers | undefined,
+  server: ServerProcess,
+  counters: DbCounters,
+): Promise<{ row: ScenarioRow; workers?: Workers }> {
   const { workers, ready } = readyWorkers(scenario, kept);
   const stopSampling = server.sampleRss();
   try {
@@ -52,7 +58,7 @@ async function runScenario(scenario: Scenario, kept: Workers | undefined, server
     const after = await counters.snapshot();
     const serverPeakRssMb = stopSampling();
     const [main, ...others] = results as [AnyResult, ...AnyResult[]];
-    const isHttp = scenario.workers[0]!.script === 'load-worker.js';
+    const isHttp = scenario.workers[0].script === 'load-worker.js';
     const totalRequests = results.reduce((sum, r) => sum + r.requests, 0);
     const row: ScenarioRow = {
       name: scenario.name,
@@ -68,9 +74,17 @@ async function runScenario(scenario: Scenario, kept: Workers | undefined, server
       serverCpuUsPerRequest: isHttp ? (cpuSeconds * 1e6) / Math.max(1, totalRequests) : undefined,
       db: isHttp ? counters.perRequest(before, after, totalRequests) : undefined,
       alongside: others.length
-        ? Object.fromEntries(others.map((r, i) => [scenario.workers[i + 1]!.label, {
-            requestsPerSecond: r.requestsPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: errorsOf(r),
-          }]))
+        ? Object.fromEntries(
+            others.map((r, i) => [
+              scenario.workers[i + 1].label,
+              {
+                requestsPerSecond: r.requestsPerSecond,
+                p50Ms: r.p50Ms,
+                p99Ms: r.p99Ms,
+                errors: errorsOf(r),
+              },
+            ]),
+          )
         : undefined,
       workerPeakRssMb: 'peakRssMb' in main ? main.peakRssMb : undefined,
     };
@@ -79,7 +93,21 @@ async function runScenario(scenario: Scenario, kept: Workers | undefined, server
     stopSampling();
     for (const worker of workers) worker.kill();
     const failure = error instanceof Error ? error.message : String(error);
-    return { row: { name: scenario.name, what: scenario.what, completed: false, failure, requests: 0, requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0, errorSamples: [], serverPeakRssMb: 0 } };
+    return {
+      row: {
+        name: scenario.name,
+        what: scenario.what,
+        completed: false,
+        failure,
+        requests: 0,
+        requestsPerSecond: 0,
+        p50Ms: 0,
+        p99Ms: 0,
+        errors: 0,
+        errorSamples: [],
+        serverPeakRssMb: 0,
+      },
+    };
   }
 }
 
@@ -94,7 +122,8 @@ function newestProfile(dir: string, since: number): string | undefined {
 
 async function bench(options: BenchOptions): Promise<number> {
   const unknown = options.scenarios?.filter((name) => !(SCENARIO_NAMES as readonly string[]).includes(name));
-  if (unknown?.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIO_NAMES.join(', ')}`);
+  if (unknown?.length)
+    throw new Error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIO_NAMES.join(', ')}`);
   const started = Date.now();
   const argon2 = productionArgon2();
   let database: BenchDatabase | undefined;
@@ -129,21 +158,35 @@ async function bench(options: BenchOptions): Promise<number> {
   try {
     database = await openBenchDatabase();
     installSignalHandlers();
-    log(`database: ${database.kind}${database.statementsCounted ? ', pg_stat_statements loaded' : ', transactions counted (no pg_stat_statements)'}`);
+    log(
+      `database: ${database.kind}${database.statementsCounted ? ', pg_stat_statements loaded' : ', transactions counted (no pg_stat_statements)'}`,
+    );
     server = await startServer({ projectRoot: ROOT, databaseUrl: database.url, cpuProfileDir: profileDir });
     startRssMb = readRssMb(server.pid);
     log(`Tessera (pid ${server.pid}) ready at ${server.url}, RSS ${startRssMb.toFixed(0)} MB`);
     counters = await DbCounters.open(database.url, database.statementsCounted);
 
     const seeded = Date.now();
-    const data = await seed(server.url, { users: options.users, tasksPerUser: options.tasksPerUser, chains: options.connections + 4 });
-    log(`seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${options.connections + 4} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
+    const data = await seed(server.url, {
+      users: options.users,
+      tasksPerUser: options.tasksPerUser,
+      chains: options.connections + 4,
+    });
+    log(
+      `seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${options.connections + 4} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
+    );
 
-    const scenariosFor = (durationSeconds: number) => buildScenarios({
-      url: server!.url, seed: data, argon2,
-      durationSeconds, warmupSeconds: options.warmupSeconds, settleSeconds: options.settleSeconds,
-      connections: options.connections, loginConnections: options.loginConnections,
-    }).filter((s) => !options.scenarios || options.scenarios.includes(s.name));
+    const scenariosFor = (durationSeconds: number) =>
+      buildScenarios({
+        url: server!.url,
+        seed: data,
+        argon2,
+        durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        settleSeconds: options.settleSeconds,
+        connections: options.connections,
+        loginConnections: options.loginConnections,
+      }).filter((s) => !options.scenarios || options.scenarios.includes(s.name));
     const whole = scenariosFor(options.durationSeconds);
     const perRound = scenariosFor(options.durationSeconds / options.rounds);
 
@@ -159,7 +202,9 @@ async function bench(options: BenchOptions): Promise<number> {
         const seconds = once ? options.durationSeconds : options.durationSeconds / options.rounds;
         const kept = keptWorkers.get(measured.name);
         const before = kept ? `${options.settleSeconds} s settle` : `${options.warmupSeconds} s warm-up`;
-        log(`${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${before}, ${seconds.toFixed(2)} s measured)`);
+        log(
+          `${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${before}, ${seconds.toFixed(2)} s measured)`,
+        );
         const { row, workers } = await runScenario(measured, kept, server, counters);
         roundsOf.get(measured.name)!.push(row);
         if (!row.completed) log(`${measured.name} did not complete: ${row.failure}`);
@@ -172,7 +217,13 @@ async function bench(options: BenchOptions): Promise<number> {
     await cleanup();
 
     const targets = evaluateTargets(rows);
-    console.log(renderReport(rows, targets, database === undefined ? rows.some((r) => r.db?.statements !== undefined) : database.statementsCounted));
+    console.log(
+      renderReport(
+        rows,
+        targets,
+        database === undefined ? rows.some((r) => r.db?.statements !== undefined) : database.statementsCounted,
+      ),
+    );
     const out = path.resolve(ROOT, options.out);
     writeResults(out, {
       date: new Date().toISOString(),
@@ -180,7 +231,11 @@ async function bench(options: BenchOptions): Promise<number> {
       options,
       argon2,
       serverStartRssMb: startRssMb,
-      database: { counting: rows.some((r) => r.db?.statements !== undefined) ? 'pg_stat_statements + pg_stat_database' : 'pg_stat_database transactions' },
+      database: {
+        counting: rows.some((r) => r.db?.statements !== undefined)
+          ? 'pg_stat_statements + pg_stat_database'
+          : 'pg_stat_database transactions',
+      },
       scenarios: rows,
       targets,
       seconds: (Date.now() - started) / 1000,
@@ -193,7 +248,9 @@ async function bench(options: BenchOptions): Promise<number> {
     }
     const broken = rows.filter((r) => !r.completed || r.errors > 0);
     if (broken.length) {
-      log(`FAILED: ${broken.map((r) => (r.completed ? `${r.name} had ${r.errors} errors` : `${r.name} did not complete`)).join('; ')}`);
+      log(
+        `FAILED: ${broken.map((r) => (r.completed ? `${r.name} had ${r.errors} errors` : `${r.name} did not complete`)).join('; ')}`,
+      );
       return 1;
     }
     if (options.strict && targets.some((t) => t.pass === false)) {
@@ -222,6 +279,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error('bench failed:', error instanceof Error ? error.stack ?? error.message : error);
+  console.error('bench failed:', error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

@@ -26,16 +26,29 @@ export interface ScenarioContext {
   argon2: { memoryKib: number; timeCost: number; parallelism: number };
 }
 
-export const SCENARIO_NAMES = ['control', 'me', 'myTasks', 'refresh', 'login', 'argon2-raw', 'me-under-login-load'] as const;
+export const SCENARIO_NAMES = [
+  'control',
+  'me',
+  'myTasks',
+  'refresh',
+  'login',
+  'argon2-raw',
+  'me-under-login-load',
+] as const;
 
-const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify(variables ? { query, variables } : { query });
+const body = (query: string, variables?: Record<string, unknown>) =>
+  JSON.stringify(variables ? { query, variables } : { query });
 const CONTROL = body('{ __typename }');
 const ME = body('{ me { id username email roles } }');
 const MY_TASKS = body('{ myTasks { id title done createdAt } }');
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresIn } }';
 
 export function buildScenarios(context: ScenarioContext): Scenario[] {
-  const timing: RoundSpec = { warmupSeconds: context.warmupSeconds, settleSeconds: context.settleSeconds, durationSeconds: context.durationSeconds };
+  const timing: RoundSpec = {
+    warmupSeconds: context.warmupSeconds,
+    settleSeconds: context.settleSeconds,
+    durationSeconds: context.durationSeconds,
+  };
   const tokens = context.seed.users.map((user) => user.accessToken);
   const load = (label: string, spec: Omit<LoadSpec, 'kind' | 'url' | keyof RoundSpec>): WorkerPlan => ({
     script: 'load-worker.js',
@@ -45,7 +58,9 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
   const me = load('me', { connections: context.connections, body: ME, tokens });
   const login = load('login', {
     connections: context.loginConnections,
-    bodies: context.seed.users.map((user) => body(LOGIN, { input: { usernameOrEmail: user.username, password: user.password } })),
+    bodies: context.seed.users.map((user) =>
+      body(LOGIN, { input: { usernameOrEmail: user.username, password: user.password } }),
+    ),
   });
   // The scenarios run in this order in every round: the two of each ratio side by side (control
   // and me, login and argon2-raw), so that the machine's drift between them is a few seconds'.
@@ -55,24 +70,36 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
     {
       name: 'control',
       what: '{ __typename }, no token (token-sized x-bench-padding header)',
-      workers: [load('control', { connections: context.connections, body: CONTROL, tokens, tokenHeader: 'x-bench-padding' })],
+      workers: [
+        load('control', { connections: context.connections, body: CONTROL, tokens, tokenHeader: 'x-bench-padding' }),
+      ],
     },
     { name: 'me', what: `me, ${tokens.length} users' access tokens rotated`, workers: [me] },
-    { name: 'myTasks', what: "the viewer's tasks", workers: [load('myTasks', { connections: context.connections, body: MY_TASKS, tokens })] },
+    {
+      name: 'myTasks',
+      what: "the viewer's tasks",
+      workers: [load('myTasks', { connections: context.connections, body: MY_TASKS, tokens })],
+    },
     {
       name: 'refresh',
       what: 'each session chain rotating, always its latest refresh token',
       workers: [load('refresh', { connections: context.connections, chains: context.seed.refreshChains })],
     },
-    { name: 'login', what: `distinct users, argon2id m=${context.argon2.memoryKib} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`, workers: [login] },
+    {
+      name: 'login',
+      what: `distinct users, argon2id m=${context.argon2.memoryKib} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`,
+      workers: [login],
+    },
     {
       name: 'argon2-raw',
       what: 'argon2.verify called directly, no HTTP',
-      workers: [{
-        script: 'argon2-worker.js',
-        label: 'argon2-raw',
-        spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, ...timing },
-      }],
+      workers: [
+        {
+          script: 'argon2-worker.js',
+          label: 'argon2-raw',
+          spec: { kind: 'argon2', ...context.argon2, concurrency: context.loginConnections, ...timing },
+        },
+      ],
     },
     { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },
   ];

@@ -49,9 +49,11 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
   await inParallel(tasks, parallelism * 2, ({ user, t }) =>
     gql(url, CREATE_TASK, { title: `Task ${t + 1} of ${user.username}` }, user.accessToken),
   );
-  const chainOwners = Array.from({ length: options.chains }, (_, i) => users[i % users.length]!);
+  const chainOwners = Array.from({ length: options.chains }, (_, i) => users[i % users.length]);
   const chains = await inParallel(chainOwners, parallelism, async (user) => {
-    const { login } = await gql<{ login: AuthPayload }>(url, LOGIN, { input: { usernameOrEmail: user.username, password: user.password } });
+    const { login } = await gql<{ login: AuthPayload }>(url, LOGIN, {
+      input: { usernameOrEmail: user.username, password: user.password },
+    });
     return login.refreshToken;
   });
   return { users, refreshChains: chains };

@@ -44,7 +44,8 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     RATE_LIMIT_IP_REFRESHES: '1000000',
   };
   // Operator tuning knobs, passed through so that their effect can be measured.
-  for (const name of ['UV_THREADPOOL_SIZE', 'THREAD_POOL_NICE', 'MALLOC_ARENA_MAX', 'NODE_OPTIONS']) if (process.env[name]) env[name] = process.env[name];
+  for (const name of ['UV_THREADPOOL_SIZE', 'THREAD_POOL_NICE', 'MALLOC_ARENA_MAX', 'NODE_OPTIONS'])
+    if (process.env[name]) env[name] = process.env[name];
   return env;
 }
 
@@ -55,15 +56,21 @@ const START_COMMAND = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/src\/main\.js\b
  * that the bench measures the server as operators run it; the script is their one home.
  */
 export function startScriptNodeFlags(projectRoot: string): string[] {
-  const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+  const manifest = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
   const match = START_COMMAND.exec(manifest.scripts?.start ?? '');
   if (!match) throw new Error('package.json: the start script does not run `node [flags] dist/src/main.js`');
-  return match[1]!.trim().split(/\s+/).filter(Boolean);
+  return match[1].trim().split(/\s+/).filter(Boolean);
 }
 
 export async function startServer(options: ServerOptions): Promise<ServerProcess> {
   const profiling = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-  const args = [...startScriptNodeFlags(options.projectRoot), ...profiling, path.join(options.projectRoot, 'dist/src/main.js')];
+  const args = [
+    ...startScriptNodeFlags(options.projectRoot),
+    ...profiling,
+    path.join(options.projectRoot, 'dist/src/main.js'),
+  ];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: options.projectRoot,
     env: serverEnv(options),
@@ -80,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
       const match = READY.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(match[1]);
       }
     });
     child.once('exit', (code) => {
@@ -106,7 +113,8 @@ export async function startServer(options: ServerOptions): Promise<ServerProcess
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
-      if (child.exitCode !== 0) process.stderr.write(`Tessera stopped with ${child.signalCode ?? child.exitCode}:\n${output}\n`);
+      if (child.exitCode !== 0)
+        process.stderr.write(`Tessera stopped with ${child.signalCode ?? child.exitCode}:\n${output}\n`);
     },
   };
 }

@@ -44,7 +44,7 @@ export function send(message: unknown): void {
 /** Runs `main`, reporting a failure as an {"event":"failed"} line and a non-zero exit. */
 export function runWorker(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    send({ event: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+    send({ event: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     process.exit(1);
   });
 }

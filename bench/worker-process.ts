@@ -29,15 +29,19 @@ export function killAllWorkers(): void {
  * Workers get the thread pool a Tessera server sizes for itself (the cores, unless
  * UV_THREADPOOL_SIZE says otherwise), so that argon2-raw hashes with the same pool as login.
  */
-const WORKER_ENV: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(availableParallelism()) };
+const WORKER_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(availableParallelism()),
+};
 
 export function startWorker<R>(script: string, spec: unknown, env: NodeJS.ProcessEnv = WORKER_ENV): WorkerHandle<R> {
   const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'], env });
   live.add(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   // One command at a time: the answer it waits for, or the failure that ended the worker.
-  let pending: { event: 'warmed' | 'result'; resolve: (message: unknown) => void; reject: (error: Error) => void } | undefined;
+  let pending:
+    { event: 'warmed' | 'result'; resolve: (message: unknown) => void; reject: (error: Error) => void } | undefined;
   let failure: Error | undefined;
   let closing = false;
   const fail = (error: Error) => {
@@ -53,11 +57,11 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
     });
   const command = <T>(line: string, event: 'warmed' | 'result') => {
     const answered = answer<T>(event);
-    child.stdin!.write(`${line}\n`);
+    child.stdin.write(`${line}\n`);
     return answered;
   };
 
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     let message: { event?: string; message?: string };
     try {
       message = JSON.parse(line) as typeof message;
@@ -73,7 +77,7 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
   });
   // A write to a worker that has just died fails (EPIPE); its end, with its stderr, is reported
   // below, and the unhandled error would otherwise crash the bench before its cleanup.
-  child.stdin!.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   // 'close', not 'exit': stdout has been read to its end, so a "failed" line sent just before
   // exiting is not lost.
   child.on('close', (code, signal) => {
@@ -89,7 +93,7 @@ export function startWorker<R>(script: string, spec: unknown, env: NodeJS.Proces
     resume: () => command<unknown>('resume', 'warmed').then(() => undefined),
     close: () => {
       closing = true;
-      child.stdin!.end();
+      child.stdin.end();
     },
     kill: () => child.kill('SIGKILL'),
   };

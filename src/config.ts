@@ -95,7 +95,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable}: ${problem}`);
     this.name = 'ConfigError';
   }
@@ -139,8 +142,10 @@ function createReader(env: Env): Reader {
     duration(name, fallback, min, max) {
       const raw = present(name) ?? fallback;
       const seconds = parseDurationSeconds(raw);
-      if (seconds === undefined) throw new ConfigError(name, `must be seconds or a duration like 15m, 12h, 30d; got "${raw}"`);
-      if (seconds < min || seconds > max) throw new ConfigError(name, `must be from ${min}s to ${max}s, got ${seconds}s`);
+      if (seconds === undefined)
+        throw new ConfigError(name, `must be seconds or a duration like 15m, 12h, 30d; got "${raw}"`);
+      if (seconds < min || seconds > max)
+        throw new ConfigError(name, `must be from ${min}s to ${max}s, got ${seconds}s`);
       return seconds;
     },
     boolean(name, fallback) {
@@ -182,19 +187,27 @@ function resolveSecret(read: Reader, isProduction: boolean, dataDir: string, war
   if (configured !== undefined) {
     const secret = Buffer.from(configured, 'utf8');
     if (secret.length < MIN_SECRET_BYTES) {
-      throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_SECRET_BYTES} bytes of random data (got ${secret.length})`);
+      throw new ConfigError(
+        'JWT_SECRET_KEY',
+        `must be at least ${MIN_SECRET_BYTES} bytes of random data (got ${secret.length})`,
+      );
     }
     return secret;
   }
   if (isProduction) {
-    throw new ConfigError('JWT_SECRET_KEY', `is required in production: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``);
+    throw new ConfigError(
+      'JWT_SECRET_KEY',
+      `is required in production: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``,
+    );
   }
   // Outside production a secret is generated once and kept, so tokens survive restarts.
   const secretFile = path.join(dataDir, 'jwt-secret');
   if (!existsSync(secretFile)) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(secretFile, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    warnings.push(`JWT_SECRET_KEY is not set: generated a development secret in ${secretFile} (never do this in production)`);
+    warnings.push(
+      `JWT_SECRET_KEY is not set: generated a development secret in ${secretFile} (never do this in production)`,
+    );
   } else {
     warnings.push(`JWT_SECRET_KEY is not set: using the development secret in ${secretFile}`);
   }
@@ -227,7 +240,10 @@ function checkKeyPair(algorithm: Exclude<JwtAlgorithm, 'HS256'>, privateKeyPem: 
   } else if (privateKey.asymmetricKeyType !== 'rsa' && privateKey.asymmetricKeyType !== 'rsa-pss') {
     throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key for ${algorithm}`);
   } else if ((details.modulusLength ?? 0) < RSA_MIN_BITS) {
-    throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key of at least ${RSA_MIN_BITS} bits (got ${details.modulusLength})`);
+    throw new ConfigError(
+      'JWT_PRIVATE_KEY',
+      `must be an RSA key of at least ${RSA_MIN_BITS} bits (got ${details.modulusLength})`,
+    );
   }
   const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   if (!derived.equals(publicKey.export({ type: 'spki', format: 'der' }))) {
@@ -259,7 +275,8 @@ function validateDatabaseUrl(url: string | undefined): string | undefined {
 
 function validateHeaderName(raw: string): string {
   // RFC 9110 token characters: anything else could never arrive as a header name.
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw)) throw new ConfigError('JWT_HEADER_NAME', `is not a valid HTTP header name: "${raw}"`);
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw))
+    throw new ConfigError('JWT_HEADER_NAME', `is not a valid HTTP header name: "${raw}"`);
   return raw.toLowerCase();
 }
 
@@ -300,8 +317,14 @@ export function loadConfig(env: Env): LoadedConfig {
   };
   // OWASP's equivalent argon2id settings run from m=19 MiB t=2 down to m=7 MiB t=5: all spend at
   // least about 35 MiB x passes. Below that in production is almost always a copied test setting.
-  if (isProduction && (argon2.memoryKib < OWASP_MIN_MEMORY_KIB || argon2.memoryKib * argon2.timeCost < OWASP_MIN_MEMORY_X_PASSES)) {
-    throw new ConfigError('ARGON2_MEMORY_KIB', "with ARGON2_TIME_COST is below OWASP's argon2id minimum (m=19456 KiB t=2, or m=7168 KiB t=5) in production");
+  if (
+    isProduction &&
+    (argon2.memoryKib < OWASP_MIN_MEMORY_KIB || argon2.memoryKib * argon2.timeCost < OWASP_MIN_MEMORY_X_PASSES)
+  ) {
+    throw new ConfigError(
+      'ARGON2_MEMORY_KIB',
+      "with ARGON2_TIME_COST is below OWASP's argon2id minimum (m=19456 KiB t=2, or m=7168 KiB t=5) in production",
+    );
   }
 
   const config: Config = {
@@ -359,11 +382,17 @@ export function loadConfig(env: Env): LoadedConfig {
 /** Comma-separated addresses, CIDRs or proxy-addr's names (loopback, linklocal, uniquelocal). */
 function parseTrustProxy(raw: string | undefined): string[] {
   if (raw === undefined) return [];
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   try {
     proxyaddr.compile(entries);
   } catch (error) {
-    throw new ConfigError('TRUST_PROXY', `is not a list of addresses, CIDRs or loopback/linklocal/uniquelocal: ${(error as Error).message}`);
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `is not a list of addresses, CIDRs or loopback/linklocal/uniquelocal: ${(error as Error).message}`,
+    );
   }
   return entries;
 }

@@ -11,7 +11,21 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({
     level: config.logLevel,
     redact: {
-      paths: ['password', '*.password', '*.currentPassword', '*.newPassword', 'accessToken', 'refreshToken', 'deviceToken', '*.accessToken', '*.refreshToken', '*.deviceToken', 'authorization', '*.authorization', 'headers.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        '*.currentPassword',
+        '*.newPassword',
+        'accessToken',
+        'refreshToken',
+        'deviceToken',
+        '*.accessToken',
+        '*.refreshToken',
+        '*.deviceToken',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+      ],
       censor: '[redacted]',
     },
   });

@@ -27,14 +27,20 @@ async function main(): Promise<void> {
   for (const warning of warnings) logger.warn(warning);
 
   const database = await resolveDatabase(config);
-  if (database.embedded) logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'started the embedded PostgreSQL');
+  if (database.embedded)
+    logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'started the embedded PostgreSQL');
   const orm = await openDatabase(database.url, config);
   const server = await createServer(config, orm, logger);
   await server.services.passwords.warmUp();
   if (config.threadPoolNice > 0) {
     const lowered = lowerThreadPoolPriority(config.threadPoolNice);
-    if (lowered === config.threadPoolSize) logger.info({ threads: lowered, by: config.threadPoolNice }, 'lowered the priority of the hashing threads');
-    else logger.warn({ found: lowered, expected: config.threadPoolSize }, 'could not lower the priority of every hashing thread (Linux only): logins may slow other requests');
+    if (lowered === config.threadPoolSize)
+      logger.info({ threads: lowered, by: config.threadPoolNice }, 'lowered the priority of the hashing threads');
+    else
+      logger.warn(
+        { found: lowered, expected: config.threadPoolSize },
+        'could not lower the priority of every hashing thread (Linux only): logins may slow other requests',
+      );
   }
   const url = await server.listen();
 

@@ -31,7 +31,11 @@ const HEALTH_TIMEOUT_MS = 2000;
 const SHUTDOWN_DRAIN_MS = 10_000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -64,7 +68,8 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
   await invalidations.start();
   const purgeTimer = setInterval(() => {
     Promise.all([services.sessions.purge(orm.em.fork() as EntityManager), services.throttle.purgeExpired()]).then(
-      ([sessions, counters]) => sessions + counters > 0 && logger.info({ sessions, counters }, 'purged ended sessions and expired counters'),
+      ([sessions, counters]) =>
+        sessions + counters > 0 && logger.info({ sessions, counters }, 'purged ended sessions and expired counters'),
       (error: unknown) => logger.warn({ err: error }, 'purge failed; will retry'),
     );
   }, config.sessions.purgeIntervalSeconds * 1000);
@@ -74,7 +79,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
   // The socket's peer, unless it is a configured proxy: then the nearest untrusted address of
   // X-Forwarded-For. Believing the header from anyone would let a client pick its own IP.
   const clientAddress = (request: IncomingMessage): string | null =>
-    config.trustProxy.length > 0 ? proxyaddr(request, trustedProxies) : request.socket.remoteAddress ?? null;
+    config.trustProxy.length > 0 ? proxyaddr(request, trustedProxies) : (request.socket.remoteAddress ?? null);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseRequestTarget(request.url);
@@ -110,7 +115,9 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
       }
       logger.error({ err: error }, 'unexpected error while serving HTTP');
       if (!response.headersSent) {
-        sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+        sendJson(response, 500, {
+          errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }],
+        });
       } else {
         response.destroy();
       }
@@ -200,7 +207,8 @@ function tooLarge(limit: number): HttpError {
 }
 
 async function sendHealth(orm: Orm, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return sendJson(response, 405, { error: 'method not allowed' });
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return sendJson(response, 405, { error: 'method not allowed' });
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

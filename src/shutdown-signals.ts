@@ -10,7 +10,10 @@ export type ShutdownSignal = (typeof SHUTDOWN_SIGNALS)[number];
  * with no listener left even for a moment, Node closes the signal's watcher and drops a signal
  * already caught on it (a SIGTERM sent just as the server came up was then ignored).
  */
-export function takeOverSignals(handler: (signal: ShutdownSignal) => void, signals: readonly ShutdownSignal[] = SHUTDOWN_SIGNALS): void {
+export function takeOverSignals(
+  handler: (signal: ShutdownSignal) => void,
+  signals: readonly ShutdownSignal[] = SHUTDOWN_SIGNALS,
+): void {
   for (const signal of signals) {
     const others = process.listeners(signal);
     process.on(signal, () => handler(signal));

@@ -14,7 +14,13 @@ export class AccountAdministration {
   constructor(private readonly sessions: SessionService) {}
 
   /** null when there is no such user. */
-  async setRoles(em: EntityManager, actorId: string, userId: string, roles: Role[], meta: RequestMeta): Promise<UserView | null> {
+  async setRoles(
+    em: EntityManager,
+    actorId: string,
+    userId: string,
+    roles: Role[],
+    meta: RequestMeta,
+  ): Promise<UserView | null> {
     return this.sessions.mutate(em, async (tx) => {
       const user = await tx.findOne(User, { id: userId });
       if (!user) return { result: null, invalidations: [] };
@@ -25,7 +31,13 @@ export class AccountAdministration {
   }
 
   /** Deactivation ends every session of the user; null when there is no such user. */
-  async setActive(em: EntityManager, actorId: string, userId: string, active: boolean, meta: RequestMeta): Promise<UserView | null> {
+  async setActive(
+    em: EntityManager,
+    actorId: string,
+    userId: string,
+    active: boolean,
+    meta: RequestMeta,
+  ): Promise<UserView | null> {
     return this.sessions.mutate(em, async (tx) => {
       // Locked first, so that a login in flight either commits its session before the sessions
       // are revoked below, or sees the account disabled.
@@ -33,7 +45,12 @@ export class AccountAdministration {
       if (!user) return { result: null, invalidations: [] };
       user.isActive = active;
       const ended = active ? [] : await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.ACCOUNT_DISABLED);
-      recordAuthEvent(tx, { type: active ? AuthEventType.ACCOUNT_ENABLED : AuthEventType.ACCOUNT_DISABLED, userId, ip: meta.ip, actorId });
+      recordAuthEvent(tx, {
+        type: active ? AuthEventType.ACCOUNT_ENABLED : AuthEventType.ACCOUNT_DISABLED,
+        userId,
+        ip: meta.ip,
+        actorId,
+      });
       return { result: toUserView(user), invalidations: [{ user: userId }, ...ended] };
     });
   }

@@ -32,7 +32,11 @@ export interface LoginInput {
 
 export function normalizeUsername(raw: string): { username: string; key: string } {
   if (!USERNAME_PATTERN.test(raw)) {
-    throw new AuthError(AuthFailure.INVALID_USERNAME, 'Username must be 3 to 32 letters, digits, dots, dashes or underscores', 'username');
+    throw new AuthError(
+      AuthFailure.INVALID_USERNAME,
+      'Username must be 3 to 32 letters, digits, dots, dashes or underscores',
+      'username',
+    );
   }
   return { username: raw, key: raw.toLowerCase() };
 }
@@ -110,20 +114,31 @@ export class AccountService {
     // No account's name is longer than an email or holds a NUL (which PostgreSQL text cannot).
     const lookup = identifier.length > EMAIL_MAX_LENGTH || identifier.includes('\u0000') ? null : identifier;
     // Unknown names lock too, so that the lock does not tell which accounts exist.
-    const unknownAccount = this.throttle.accountCounter(`unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`);
+    const unknownAccount = this.throttle.accountCounter(
+      `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`,
+    );
     const ipCounter = this.throttle.ipCounter(ThrottledAction.CREDENTIALS, meta.ip);
     // A device that has logged in to this account under its current password answers to a count
     // of its own rather than to the account's, so that a stranger's failures cannot keep the
     // owner out (OWASP, device cookies), and the owner's logins never lock it for anyone else.
     const device = this.sessions.recogniseDevice(input.deviceToken);
-    const presented = device && { userId: device.sub, credential: device.cred, counter: this.throttle.accountCounter(`device:${device.jti}`) };
+    const presented = device && {
+      userId: device.sub,
+      credential: device.cred,
+      counter: this.throttle.accountCounter(`device:${device.jti}`),
+    };
     const now = Date.now();
     const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount, presented);
     judgeIp(ipCounter, ipCount, now);
     if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
     const { user } = account;
     // The counter the statement counted this attempt on; a success clears it.
-    const counted = presented && account.deviceCounted ? presented.counter : user ? this.throttle.accountCounter(user.id) : unknownAccount;
+    const counted =
+      presented && account.deviceCounted
+        ? presented.counter
+        : user
+          ? this.throttle.accountCounter(user.id)
+          : unknownAccount;
     await this.throttle.judgeAccountAttempt(counted, account.count, now);
     if (!user) {
       await this.passwords.verifyDummy(input.password);
@@ -156,7 +171,12 @@ export class AccountService {
   }
 
   /** Fresh tokens for the viewer's current session, once they prove their password again. */
-  async reauthenticate(em: EntityManager, viewer: ViewerRef, password: string, meta: RequestMeta): Promise<IssuedTokens> {
+  async reauthenticate(
+    em: EntityManager,
+    viewer: ViewerRef,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<IssuedTokens> {
     await this.checkPassword(em, viewer, password, meta);
     return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventType.REAUTHENTICATED);
   }
@@ -165,7 +185,13 @@ export class AccountService {
    * Sets a new password, ends every other session of the user (whoever else held one may have
    * known the old password) and returns fresh tokens for this one.
    */
-  async changePassword(em: EntityManager, viewer: ViewerRef, currentPassword: string, newPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
+  async changePassword(
+    em: EntityManager,
+    viewer: ViewerRef,
+    currentPassword: string,
+    newPassword: string,
+    meta: RequestMeta,
+  ): Promise<IssuedTokens> {
     const user = await this.checkPassword(em, viewer, currentPassword, meta);
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
@@ -173,7 +199,12 @@ export class AccountService {
       // The update takes the row lock before the other sessions are listed, so a login in flight
       // either commits first (and its session is revoked here) or sees the new hash.
       await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
-      const ended = await this.sessions.revokeAllOfUser(tx, user.id, RevocationReason.PASSWORD_CHANGED, viewer.sessionId);
+      const ended = await this.sessions.revokeAllOfUser(
+        tx,
+        user.id,
+        RevocationReason.PASSWORD_CHANGED,
+        viewer.sessionId,
+      );
       const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventType.PASSWORD_CHANGED);
       return { result: tokens, invalidations: [...ended, { session: viewer.sessionId }] };
     });
@@ -183,7 +214,12 @@ export class AccountService {
   async deleteAccount(em: EntityManager, viewer: ViewerRef, meta: RequestMeta): Promise<void> {
     await this.sessions.mutate(em, async (tx) => {
       await tx.nativeDelete(User, { id: viewer.userId });
-      recordAuthEvent(tx, { type: AuthEventType.ACCOUNT_DELETED, userId: viewer.userId, sessionId: viewer.sessionId, ip: meta.ip });
+      recordAuthEvent(tx, {
+        type: AuthEventType.ACCOUNT_DELETED,
+        userId: viewer.userId,
+        sessionId: viewer.sessionId,
+        ip: meta.ip,
+      });
       return { result: undefined, invalidations: [{ user: viewer.userId }] };
     });
   }
@@ -193,7 +229,12 @@ export class AccountService {
    * rather than on the account: a stranger's failures at login must not stop the owner from
    * confirming or changing their password, and a stolen session gets its own few guesses.
    */
-  private async checkPassword(em: EntityManager, viewer: ViewerRef, password: string, meta: RequestMeta): Promise<User> {
+  private async checkPassword(
+    em: EntityManager,
+    viewer: ViewerRef,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<User> {
     const userId = viewer.userId;
     const sessionKey = `session:${viewer.sessionId}`;
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
@@ -209,4 +250,3 @@ export class AccountService {
     return user;
   }
 }
-

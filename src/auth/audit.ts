@@ -30,11 +30,13 @@ export interface AuthEventInput {
 
 /** Queues the event on `em`: it is written with the rest of the unit of work, or not at all. */
 export function recordAuthEvent(em: EntityManager, event: AuthEventInput): void {
-  em.persist(em.create(AuthEvent, {
-    type: event.type,
-    userId: event.userId ?? null,
-    actorId: event.actorId ?? null,
-    sessionId: event.sessionId ?? null,
-    ip: event.ip ?? null,
-  }));
+  em.persist(
+    em.create(AuthEvent, {
+      type: event.type,
+      userId: event.userId ?? null,
+      actorId: event.actorId ?? null,
+      sessionId: event.sessionId ?? null,
+      ip: event.ip ?? null,
+    }),
+  );
 }

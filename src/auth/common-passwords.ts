@@ -9,6 +9,8 @@ let common: ReadonlySet<string> | undefined;
 
 /** Case-insensitive: "Password1" is as guessable as "password1". Built on first use. */
 export function isCommonPassword(password: string): boolean {
-  common ??= new Set(dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT).map((entry) => entry.toLowerCase()));
+  common ??= new Set(
+    dictionary['passwords-common'].slice(0, COMMON_PASSWORD_COUNT).map((entry) => entry.toLowerCase()),
+  );
   return common.has(password.toLowerCase());
 }

@@ -125,7 +125,10 @@ export class InvalidationListener {
     client.on('error', () => undefined);
     client.end().catch(() => undefined);
     if (this.reconnectTimer) return;
-    this.logger.warn({ err: error }, 'lost the invalidation listener; reading sessions from the database until it is back');
+    this.logger.warn(
+      { err: error },
+      'lost the invalidation listener; reading sessions from the database until it is back',
+    );
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.connect();

@@ -95,14 +95,28 @@ export class LoginStatements {
     });
   }
 
-  async begin(now: number, ip: Counter, identifier: string | null, unknownAccount: Counter, device?: PresentedDevice): Promise<LoginCandidate> {
+  async begin(
+    now: number,
+    ip: Counter,
+    identifier: string | null,
+    unknownAccount: Counter,
+    device?: PresentedDevice,
+  ): Promise<LoginCandidate> {
     const byEmail = identifier?.includes('@') ?? false;
     const { rows } = await this.pool.query({
       name: byEmail ? 'login-begin-email' : 'login-begin-username',
       text: byEmail ? BEGIN_BY_EMAIL : BEGIN_BY_USERNAME,
       values: [
-        now, ip.key, now + ip.windowMs, ip.limit, identifier, unknownAccount.key, now + unknownAccount.windowMs,
-        device?.userId ?? null, device?.credential ?? null, device?.counter.key ?? null,
+        now,
+        ip.key,
+        now + ip.windowMs,
+        ip.limit,
+        identifier,
+        unknownAccount.key,
+        now + unknownAccount.windowMs,
+        device?.userId ?? null,
+        device?.credential ?? null,
+        device?.counter.key ?? null,
       ],
     });
     const row = rows[0];
@@ -118,18 +132,43 @@ export class LoginStatements {
     };
   }
 
-  async complete(accountCounterKey: string, userId: string, checkedHash: string, session: NewSessionRow, newHash: string | null): Promise<LoginCompletion> {
+  async complete(
+    accountCounterKey: string,
+    userId: string,
+    checkedHash: string,
+    session: NewSessionRow,
+    newHash: string | null,
+  ): Promise<LoginCompletion> {
     const { rows } = await this.pool.query({
       name: 'login-complete',
       text: COMPLETE,
-      values: [accountCounterKey, userId, checkedHash, session.id, session.refreshJti, session.createdAt, session.expiresAt, session.userAgent, session.ip, AuthEventType.LOGIN_SUCCEEDED, newHash],
+      values: [
+        accountCounterKey,
+        userId,
+        checkedHash,
+        session.id,
+        session.refreshJti,
+        session.createdAt,
+        session.expiresAt,
+        session.userAgent,
+        session.ip,
+        AuthEventType.LOGIN_SUCCEEDED,
+        newHash,
+      ],
     });
     const row = rows[0];
     if (!row || !row.same_password) return { opened: false, disabled: false };
     if (!row.is_active) return { opened: false, disabled: true };
     return {
       opened: true,
-      user: { id: row.id, username: row.username, email: row.email, roles: row.roles as Role[], isActive: true, createdAt: row.created_at },
+      user: {
+        id: row.id,
+        username: row.username,
+        email: row.email,
+        roles: row.roles as Role[],
+        isActive: true,
+        createdAt: row.created_at,
+      },
     };
   }
 }

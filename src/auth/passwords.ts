@@ -32,7 +32,8 @@ export function checkPasswordPolicy(password: string, personal: readonly string[
   const normalized = normalizePassword(password);
   const length = [...normalized].length;
   if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) throw weakPassword(lengthRule, field);
-  if (isCommonPassword(normalized)) throw weakPassword('This password is too common: choose one that is harder to guess', field);
+  if (isCommonPassword(normalized))
+    throw weakPassword('This password is too common: choose one that is harder to guess', field);
   const lowered = normalized.toLowerCase();
   if (personal.some((value) => normalizePassword(value).toLowerCase() === lowered)) {
     throw weakPassword('The password must not be the username or the email address', field);
@@ -75,7 +76,10 @@ export class PasswordHasher {
       try {
         const valid = await argon2.verify(hash, normalizePassword(password));
         // From the parameters read above rather than argon2.needsRehash, which parses the string again.
-        const current = stored.m === this.options.memoryCost && stored.t === this.options.timeCost && stored.p === this.options.parallelism;
+        const current =
+          stored.m === this.options.memoryCost &&
+          stored.t === this.options.timeCost &&
+          stored.p === this.options.parallelism;
         return { valid, needsRehash: valid && !current };
       } catch {
         // A hash argon2 could not read: refused below, like the others.
@@ -120,8 +124,12 @@ function saneParameters(hash: string): StoredParameters | undefined {
   if (algorithm !== 'argon2id' || version !== 'v=19' || parameters === undefined) return undefined;
   const values = new Map(parameters.split(',').map((pair) => pair.split('=') as [string, string]));
   const stored = { m: Number(values.get('m')), t: Number(values.get('t')), p: Number(values.get('p')) };
-  const sane = stored.m > 0 && stored.m <= MAX_STORED_MEMORY_KIB
-    && stored.t > 0 && stored.t <= MAX_STORED_TIME_COST
-    && stored.p > 0 && stored.p <= MAX_STORED_PARALLELISM;
+  const sane =
+    stored.m > 0 &&
+    stored.m <= MAX_STORED_MEMORY_KIB &&
+    stored.t > 0 &&
+    stored.t <= MAX_STORED_TIME_COST &&
+    stored.p > 0 &&
+    stored.p <= MAX_STORED_PARALLELISM;
   return sane ? stored : undefined;
 }

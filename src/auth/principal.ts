@@ -79,7 +79,8 @@ export class PrincipalService {
     const now = Date.now();
     const inactivityMs = this.sessionSettings.inactivityTimeoutSeconds * 1000;
     if (
-      !session || !user ||
+      !session ||
+      !user ||
       session.userId !== claims.sub ||
       session.revoked ||
       session.expiresAt <= now ||
@@ -91,7 +92,10 @@ export class PrincipalService {
     return { user, sessionId: claims.sid, fresh: claims.fresh };
   }
 
-  private async load(em: EntityManager, sessionId: string): Promise<{ session: SessionState; user: UserView } | undefined> {
+  private async load(
+    em: EntityManager,
+    sessionId: string,
+  ): Promise<{ session: SessionState; user: UserView } | undefined> {
     const generation = this.generation;
     const row = await em.fork().findOne(Session, { id: sessionId }, { populate: ['user'] });
     if (!row) return undefined;

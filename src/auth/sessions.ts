@@ -129,7 +129,11 @@ export class SessionService {
     const outcome = await em.transactional(async (tx): Promise<RefreshOutcome> => {
       // refresh: the row as it is now that it is locked, not as an earlier read of this unit of
       // work saw it.
-      const session = await tx.findOne(Session, { id: claims.sid }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+      const session = await tx.findOne(
+        Session,
+        { id: claims.sid },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
       if (!session || session.user.id !== claims.sub || session.revokedAt) return { failure: revoked() };
       const user = await tx.findOneOrFail(User, { id: claims.sub });
       const now = new Date();
@@ -153,8 +157,18 @@ export class SessionService {
         return { tokens: this.issue(session, user, false, session.refreshJti) };
       }
       await this.revokeLocked(tx, session, RevocationReason.REFRESH_TOKEN_REUSED);
-      recordAuthEvent(tx, { type: AuthEventType.REFRESH_REUSE_DETECTED, userId: user.id, sessionId: session.id, ip: meta.ip });
-      return { failure: new AuthError(AuthFailure.REFRESH_TOKEN_REUSED, 'This refresh token was already used: the session has been ended') };
+      recordAuthEvent(tx, {
+        type: AuthEventType.REFRESH_REUSE_DETECTED,
+        userId: user.id,
+        sessionId: session.id,
+        ip: meta.ip,
+      });
+      return {
+        failure: new AuthError(
+          AuthFailure.REFRESH_TOKEN_REUSED,
+          'This refresh token was already used: the session has been ended',
+        ),
+      };
     });
     // Committed: the revocation (if any) stands even though the caller gets an error.
     this.principals.invalidateSession(claims.sid);
@@ -163,7 +177,12 @@ export class SessionService {
   }
 
   /** Fresh tokens for the viewer's own session, after they proved their password again. */
-  async reissueFresh(em: EntityManager, sessionId: string, meta: RequestMeta, event: AuthEventType): Promise<IssuedTokens> {
+  async reissueFresh(
+    em: EntityManager,
+    sessionId: string,
+    meta: RequestMeta,
+    event: AuthEventType,
+  ): Promise<IssuedTokens> {
     return this.mutate(em, async (tx) => ({
       result: await this.reissueFreshIn(tx, sessionId, meta, event),
       invalidations: [{ session: sessionId }],
@@ -171,8 +190,17 @@ export class SessionService {
   }
 
   /** reissueFresh inside the caller's transaction; the caller announces the session's change. */
-  async reissueFreshIn(tx: EntityManager, sessionId: string, meta: RequestMeta, event: AuthEventType): Promise<IssuedTokens> {
-    const session = await tx.findOne(Session, { id: sessionId, revokedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
+  async reissueFreshIn(
+    tx: EntityManager,
+    sessionId: string,
+    meta: RequestMeta,
+    event: AuthEventType,
+  ): Promise<IssuedTokens> {
+    const session = await tx.findOne(
+      Session,
+      { id: sessionId, revokedAt: null },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+    );
     if (!session) throw revoked();
     const user = await tx.findOneOrFail(User, { id: session.user.id });
     const now = new Date();
@@ -185,13 +213,19 @@ export class SessionService {
 
   async logout(em: EntityManager, viewer: ViewerRef, scope: LogoutScope, meta: RequestMeta): Promise<void> {
     await this.mutate(em, async (tx) => {
-      const where = scope === LogoutScope.CURRENT
-        ? { id: viewer.sessionId }
-        : scope === LogoutScope.OTHERS
-          ? { user: viewer.userId, id: { $ne: viewer.sessionId } }
-          : { user: viewer.userId };
+      const where =
+        scope === LogoutScope.CURRENT
+          ? { id: viewer.sessionId }
+          : scope === LogoutScope.OTHERS
+            ? { user: viewer.userId, id: { $ne: viewer.sessionId } }
+            : { user: viewer.userId };
       const ended = await this.revokeWhere(tx, where, RevocationReason.LOGOUT);
-      recordAuthEvent(tx, { type: AuthEventType.LOGOUT, userId: viewer.userId, sessionId: viewer.sessionId, ip: meta.ip });
+      recordAuthEvent(tx, {
+        type: AuthEventType.LOGOUT,
+        userId: viewer.userId,
+        sessionId: viewer.sessionId,
+        ip: meta.ip,
+      });
       return { result: undefined, invalidations: ended };
     });
   }
@@ -200,7 +234,8 @@ export class SessionService {
   async revokeOwn(em: EntityManager, userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
     return this.mutate(em, async (tx) => {
       const ended = await this.revokeWhere(tx, { id: sessionId, user: userId }, RevocationReason.REVOKED);
-      if (ended.length > 0) recordAuthEvent(tx, { type: AuthEventType.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
+      if (ended.length > 0)
+        recordAuthEvent(tx, { type: AuthEventType.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
       return { result: ended.length > 0, invalidations: ended };
     });
   }
@@ -209,7 +244,12 @@ export class SessionService {
    * Ends every live session of `userId` except `keepSessionId`, inside the caller's transaction
    * (password change, deactivation). Returns the invalidations to announce.
    */
-  revokeAllOfUser(tx: EntityManager, userId: string, reason: RevocationReason, keepSessionId?: string): Promise<Invalidation[]> {
+  revokeAllOfUser(
+    tx: EntityManager,
+    userId: string,
+    reason: RevocationReason,
+    keepSessionId?: string,
+  ): Promise<Invalidation[]> {
     const where = keepSessionId ? { user: userId, id: { $ne: keepSessionId } } : { user: userId };
     return this.revokeWhere(tx, where, reason);
   }
@@ -229,14 +269,19 @@ export class SessionService {
   async purge(em: EntityManager): Promise<number> {
     const now = Date.now();
     const revokedBefore = new Date(now - this.settings.revokedRetentionSeconds * 1000);
-    return em.nativeDelete(Session, { $or: [{ expiresAt: { $lt: new Date(now) } }, { revokedAt: { $lt: revokedBefore } }] });
+    return em.nativeDelete(Session, {
+      $or: [{ expiresAt: { $lt: new Date(now) } }, { revokedAt: { $lt: revokedBefore } }],
+    });
   }
 
   /**
    * Runs `work` in a transaction, announces its invalidations inside it, and applies them to
    * this instance's cache once committed.
    */
-  async mutate<T>(em: EntityManager, work: (tx: EntityManager) => Promise<{ result: T; invalidations: Invalidation[] }>): Promise<T> {
+  async mutate<T>(
+    em: EntityManager,
+    work: (tx: EntityManager) => Promise<{ result: T; invalidations: Invalidation[] }>,
+  ): Promise<T> {
     const { result, invalidations } = await em.transactional(async (tx) => {
       const outcome = await work(tx);
       await announceInvalidation(tx, outcome.invalidations);
@@ -253,7 +298,13 @@ export class SessionService {
     return tokens;
   }
 
-  private signPair(sessionId: string, sessionEnd: Date, user: UserView, fresh: boolean, jti?: string): { tokens: IssuedTokens; refreshJti: string } {
+  private signPair(
+    sessionId: string,
+    sessionEnd: Date,
+    user: UserView,
+    fresh: boolean,
+    jti?: string,
+  ): { tokens: IssuedTokens; refreshJti: string } {
     const access = this.tokens.signAccessToken({ sub: user.id, sid: sessionId, roles: [...user.roles], fresh });
     const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: sessionId }, sessionEnd.getTime() / 1000, jti);
     const now = nowSeconds();
@@ -269,7 +320,11 @@ export class SessionService {
   }
 
   /** Revokes the live sessions matching `where`; returns one invalidation per session ended. */
-  private async revokeWhere(tx: EntityManager, where: Record<string, unknown>, reason: RevocationReason): Promise<Invalidation[]> {
+  private async revokeWhere(
+    tx: EntityManager,
+    where: Record<string, unknown>,
+    reason: RevocationReason,
+  ): Promise<Invalidation[]> {
     const sessions = await tx.find(Session, { ...where, revokedAt: null }, { fields: ['id'] });
     if (sessions.length === 0) return [];
     const ids = sessions.map((session) => session.id);
@@ -289,7 +344,10 @@ export class SessionService {
   }
 
   private insideReuseInterval(session: Session, now: Date): boolean {
-    return session.rotatedAt !== null && now.getTime() - session.rotatedAt.getTime() <= this.jwt.refreshReuseIntervalSeconds * 1000;
+    return (
+      session.rotatedAt !== null &&
+      now.getTime() - session.rotatedAt.getTime() <= this.jwt.refreshReuseIntervalSeconds * 1000
+    );
   }
 }
 

@@ -86,7 +86,11 @@ export class Throttle {
     if (count.points <= counter.limit) return;
     if (count.points === counter.limit + 1) {
       const lockMs = this.settings.accountLockSeconds * 1000;
-      await this.pool.query({ name: 'throttle-lock', text: SET_LOCK, values: [counter.key, counter.limit + 1, now + lockMs] });
+      await this.pool.query({
+        name: 'throttle-lock',
+        text: SET_LOCK,
+        values: [counter.key, counter.limit + 1, now + lockMs],
+      });
       throw new ThrottledError(this.settings.accountLockSeconds);
     }
     throw new ThrottledError(secondsUntil(count.expire, now));
@@ -94,7 +98,11 @@ export class Throttle {
 
   /** After a successful password check: the account's count starts over. */
   async clearAccountAttempts(accountKey: string): Promise<void> {
-    await this.pool.query({ name: 'throttle-clear', text: CLEAR_COUNT_SQL, values: [this.accountCounter(accountKey).key] });
+    await this.pool.query({
+      name: 'throttle-clear',
+      text: CLEAR_COUNT_SQL,
+      values: [this.accountCounter(accountKey).key],
+    });
   }
 
   async purgeExpired(): Promise<number> {
@@ -103,7 +111,11 @@ export class Throttle {
   }
 
   private async count(counter: Counter, now: number): Promise<Count> {
-    const { rows } = await this.pool.query({ name: 'throttle-count', text: COUNT_ONE, values: [now, counter.key, now + counter.windowMs] });
+    const { rows } = await this.pool.query({
+      name: 'throttle-count',
+      text: COUNT_ONE,
+      values: [now, counter.key, now + counter.windowMs],
+    });
     return toCount(rows[0]);
   }
 }

@@ -3,7 +3,14 @@
 // a string payload, invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is
 // pinned here, and nothing is taken from the token's header but what it must match (RFC 8725
 // §3.1, §3.11).
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config, JwtAlgorithm } from '../config.js';
 import { AuthError, AuthFailure } from './auth-error.js';
@@ -136,7 +143,11 @@ export class TokenService {
     if (cached && nowSeconds() < cached.exp + this.settings.leewaySeconds) return cached;
     this.verifiedAccess.delete(token);
     const payload = this.verify(token, this.access);
-    if (!Array.isArray(payload.roles) || !payload.roles.every((role) => typeof role === 'string') || typeof payload.fresh !== 'boolean') {
+    if (
+      !Array.isArray(payload.roles) ||
+      !payload.roles.every((role) => typeof role === 'string') ||
+      typeof payload.fresh !== 'boolean'
+    ) {
       throw invalid();
     }
     const claims = Object.freeze(payload as unknown as AccessClaims);
@@ -203,10 +214,14 @@ export class TokenService {
     const { sub, sid, jti, iat, exp } = payload;
     const now = nowSeconds();
     if (
-      typeof sub !== 'string' || !isUuid(sub) ||
-      typeof sid !== 'string' || !isUuid(sid) ||
-      typeof jti !== 'string' || !isUuid(jti) ||
-      !Number.isSafeInteger(iat) || !Number.isSafeInteger(exp) ||
+      typeof sub !== 'string' ||
+      !isUuid(sub) ||
+      typeof sid !== 'string' ||
+      !isUuid(sid) ||
+      typeof jti !== 'string' ||
+      !isUuid(jti) ||
+      !Number.isSafeInteger(iat) ||
+      !Number.isSafeInteger(exp) ||
       (iat as number) > now + this.settings.leewaySeconds ||
       (exp as number) - (iat as number) > kind.maxLifetimeSeconds ||
       (exp as number) <= (iat as number)

@@ -10,14 +10,17 @@ import { resolveDatabase } from '../db/embedded.js';
 import { Role } from '../db/entities/index.js';
 import { openDatabase } from '../db/orm.js';
 
-const USAGE = 'usage: npm run user:create -- --username NAME --email EMAIL [--role ADMIN] (password on stdin or at the prompt)';
+const USAGE =
+  'usage: npm run user:create -- --username NAME --email EMAIL [--role ADMIN] (password on stdin or at the prompt)';
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     // One trailing newline is the terminator of the piped line, not part of the password.
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   const prompt = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
   process.stdout.write('Password: ');

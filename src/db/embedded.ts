@@ -58,7 +58,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) await postgres.initialise();
     await postgres.start();
   } catch (error) {
-    throw new Error(`the embedded PostgreSQL did not start on port ${options.port} (${clusterDir}): ${String(error ?? '')}\n${logs.slice(-10).join('')}`);
+    throw new Error(
+      `the embedded PostgreSQL did not start on port ${options.port} (${clusterDir}): ${String(error ?? '')}\n${logs.slice(-10).join('')}`,
+    );
   }
   const admin = postgres.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
@@ -73,8 +75,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 }
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL, started in the data folder. */
-export async function resolveDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPostgresPort'>): Promise<EmbeddedDatabase & { embedded: boolean }> {
+export async function resolveDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPostgresPort'>,
+): Promise<EmbeddedDatabase & { embedded: boolean }> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
-  const database = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, database: 'tessera' });
+  const database = await startEmbeddedPostgres({
+    dataDir: config.dataDir,
+    port: config.embeddedPostgresPort,
+    database: 'tessera',
+  });
   return { ...database, embedded: true };
 }

@@ -4,7 +4,12 @@
 import pg from 'pg';
 
 export function createStatementPool(databaseUrl: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 4,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: 5_000,
+  });
   // An idle client's error (the database restarting) must not crash the process.
   pool.on('error', () => undefined);
   return pool;

@@ -25,9 +25,17 @@ export function assertAnsweredFromViewerFields(schema: GraphQLSchema, options: B
     for (const field of Object.values(type?.getFields() ?? {})) {
       if (field.extensions?.[ANSWERED_FROM_VIEWER] !== true) continue;
       const resolver = queries.find((query) => query.schemaName === field.name);
-      const bareAuthorized = resolver?.roles !== undefined && resolver.roles.length === 0 && (resolver.middlewares?.length ?? 0) === 0;
-      if (type !== schema.getQueryType() || field.args.length > 0 || !bareAuthorized || options.globalMiddlewares?.length) {
-        throw new Error(`@AnsweredFromViewer on ${type!.name}.${field.name}: only for queries without arguments guarded by a bare @Authorized()`);
+      const bareAuthorized =
+        resolver?.roles !== undefined && resolver.roles.length === 0 && (resolver.middlewares?.length ?? 0) === 0;
+      if (
+        type !== schema.getQueryType() ||
+        field.args.length > 0 ||
+        !bareAuthorized ||
+        options.globalMiddlewares?.length
+      ) {
+        throw new Error(
+          `@AnsweredFromViewer on ${type!.name}.${field.name}: only for queries without arguments guarded by a bare @Authorized()`,
+        );
       }
     }
   }

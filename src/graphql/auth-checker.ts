@@ -42,11 +42,17 @@ export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context
   if (requiredRoles.length > 0 && !requiredRoles.some((role) => roles.includes(role))) {
     throw forbidden();
   }
-  if (requirements.includes(AccessRule.SELF_OR_ADMIN) && !isAdmin && (root as { id?: unknown })?.id !== viewer.user.id) {
+  if (
+    requirements.includes(AccessRule.SELF_OR_ADMIN) &&
+    !isAdmin &&
+    (root as { id?: unknown })?.id !== viewer.user.id
+  ) {
     throw forbidden();
   }
   if (requirements.includes(AccessRule.FRESH) && !viewer.fresh) {
-    throw fromAuthError(new AuthError(AuthFailure.FRESH_TOKEN_REQUIRED, 'This action needs a fresh token: log in or reauthenticate'));
+    throw fromAuthError(
+      new AuthError(AuthFailure.FRESH_TOKEN_REQUIRED, 'This action needs a fresh token: log in or reauthenticate'),
+    );
   }
   return true;
 };

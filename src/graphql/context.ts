@@ -15,8 +15,7 @@ import type { Orm } from '../db/orm.js';
  * the token from being checked, surfaced by the first protected field.
  */
 export type Authentication =
-  | { readonly viewer: Viewer; readonly failure?: undefined }
-  | { readonly viewer?: undefined; readonly failure: Error };
+  { readonly viewer: Viewer; readonly failure?: undefined } | { readonly viewer?: undefined; readonly failure: Error };
 
 export interface Context {
   readonly em: EntityManager;
@@ -28,7 +27,9 @@ export interface Context {
   readonly presentedToken: string | undefined;
 }
 
-const NO_TOKEN: Authentication = { failure: new AuthError(AuthFailure.TOKEN_MISSING, 'Authentication required: no token was sent') };
+const NO_TOKEN: Authentication = {
+  failure: new AuthError(AuthFailure.TOKEN_MISSING, 'Authentication required: no token was sent'),
+};
 
 /** The token from the configured header and scheme, or the reason there is none. */
 export function extractToken(headerValue: string | string[] | undefined, headerType: string): string | AuthError {
@@ -47,7 +48,11 @@ export function extractToken(headerValue: string | string[] | undefined, headerT
 }
 
 /** `root` is only forked from: the principal lookup reads in a unit of work of its own. */
-export async function authenticate(root: EntityManager, services: AuthServices, token: string | AuthError): Promise<Authentication> {
+export async function authenticate(
+  root: EntityManager,
+  services: AuthServices,
+  token: string | AuthError,
+): Promise<Authentication> {
   if (token instanceof AuthError) return token.reason === AuthFailure.TOKEN_MISSING ? NO_TOKEN : { failure: token };
   try {
     const viewer = services.principals.authenticate(root, token);

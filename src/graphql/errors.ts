@@ -54,9 +54,19 @@ export function fromAuthError(error: AuthError): PublicError {
   });
 }
 
-const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 /** node-postgres reports a dropped or timed-out connection by message only. */
-const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /**
  * Whether `error` means "the database cannot be reached right now" (as opposed to a bug or a
@@ -70,7 +80,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, sqlState, message } = error as { code?: unknown; sqlState?: unknown; message?: unknown };
   const state = typeof sqlState === 'string' ? sqlState : typeof code === 'string' ? code : '';
   // 08P01 (protocol violation) is PostgreSQL refusing a malformed value, not a lost connection.
-  if (NETWORK_CODES.has(state) || (state.startsWith('08') && state !== '08P01') || state.startsWith('57P') || state === '53300') return true;
+  if (
+    NETWORK_CODES.has(state) ||
+    (state.startsWith('08') && state !== '08P01') ||
+    state.startsWith('57P') ||
+    state === '53300'
+  )
+    return true;
   if (typeof message === 'string' && PG_CONNECTION_MESSAGES.test(message)) return true;
   return false;
 }

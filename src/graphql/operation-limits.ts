@@ -9,7 +9,13 @@ import { GraphQLError, Kind, type SelectionSetNode, type ValidationContext, type
 import type { Config } from '../config.js';
 
 /** Root mutations that check a credential or mint tokens. */
-export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set(['signup', 'login', 'refresh', 'reauthenticate', 'changePassword']);
+export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set([
+  'signup',
+  'login',
+  'refresh',
+  'reauthenticate',
+  'changePassword',
+]);
 
 export const TOO_MANY_CREDENTIAL_MUTATIONS = 'TOO_MANY_CREDENTIAL_MUTATIONS';
 
@@ -18,15 +24,21 @@ export const oneCredentialMutationPerOperation: ValidationRule = (context: Valid
     if (operation.operation !== 'mutation') return;
     const found = countCredentialFields(context, operation.selectionSet, new Set());
     if (found > 1) {
-      context.reportError(new GraphQLError(
-        `At most one of ${[...CREDENTIAL_MUTATIONS].join(', ')} may appear in an operation (found ${found}, aliases included)`,
-        { nodes: [operation], extensions: { reason: TOO_MANY_CREDENTIAL_MUTATIONS } },
-      ));
+      context.reportError(
+        new GraphQLError(
+          `At most one of ${[...CREDENTIAL_MUTATIONS].join(', ')} may appear in an operation (found ${found}, aliases included)`,
+          { nodes: [operation], extensions: { reason: TOO_MANY_CREDENTIAL_MUTATIONS } },
+        ),
+      );
     }
   },
 });
 
-function countCredentialFields(context: ValidationContext, selectionSet: SelectionSetNode, seenFragments: Set<string>): number {
+function countCredentialFields(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  seenFragments: Set<string>,
+): number {
   let count = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {

@@ -11,7 +11,14 @@ import { TaskResolver } from './resolvers/task.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { authorizeSynchronously } from './synchronous-authorization.js';
 
-export const RESOLVERS = [AuthResolver, AccountResolver, SessionResolver, UserResolver, TaskResolver, AdminResolver] as const;
+export const RESOLVERS = [
+  AuthResolver,
+  AccountResolver,
+  SessionResolver,
+  UserResolver,
+  TaskResolver,
+  AdminResolver,
+] as const;
 
 const BUILD_OPTIONS = {
   resolvers: RESOLVERS,
@@ -47,8 +54,10 @@ export function describeRootFieldAccess(schema: GraphQLSchema): RootFieldAccess[
     if (!(type instanceof GraphQLObjectType)) continue;
     for (const field of Object.values(type.getFields())) {
       const method = resolverMethods.find((meta) => meta.schemaName === field.name);
-      const isGuarded = method !== undefined && (guarded.has(`${method.target.name}.${method.methodName}`)
-        || storage.authorizedResolver.some((meta) => meta.target === method.target));
+      const isGuarded =
+        method !== undefined &&
+        (guarded.has(`${method.target.name}.${method.methodName}`) ||
+          storage.authorizedResolver.some((meta) => meta.target === method.target));
       const access = field.extensions?.public === true ? 'public' : isGuarded ? 'guarded' : 'unguarded';
       rows.push({ type: type.name as RootFieldAccess['type'], field: field.name, access });
     }
@@ -59,11 +68,14 @@ export function describeRootFieldAccess(schema: GraphQLSchema): RootFieldAccess[
 function assertEveryRootFieldGuarded(schema: GraphQLSchema): void {
   const unguarded = describeRootFieldAccess(schema).filter((row) => row.access === 'unguarded');
   if (unguarded.length > 0) {
-    throw new Error(`deny by default: these root fields are neither @Public nor @Authorized: ${unguarded.map((row) => `${row.type}.${row.field}`).join(', ')}`);
+    throw new Error(
+      `deny by default: these root fields are neither @Public nor @Authorized: ${unguarded.map((row) => `${row.type}.${row.field}`).join(', ')}`,
+    );
   }
 }
 
-const SCHEMA_FILE_HEADER = '# Generated from the code by `npm run schema:emit`; a test fails when it is out of date.\n\n';
+const SCHEMA_FILE_HEADER =
+  '# Generated from the code by `npm run schema:emit`; a test fails when it is out of date.\n\n';
 
 export function renderSchemaFile(schema: GraphQLSchema): string {
   return SCHEMA_FILE_HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';

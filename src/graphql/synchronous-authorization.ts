@@ -28,7 +28,9 @@ export const PLAIN_PROPERTY = Symbol('plainProperty');
 export function authorizeSynchronously(schema: GraphQLSchema, options: BuildSchemaOptions): void {
   // type-graphql would run these around every resolver; this path would skip them.
   if (options.globalMiddlewares?.length || options.container) {
-    throw new Error('authorizeSynchronously: the schema has global middlewares or a container, which this path would bypass');
+    throw new Error(
+      'authorizeSynchronously: the schema has global middlewares or a container, which this path would bypass',
+    );
   }
   const storage = getMetadataStorage();
   authorizeRootFields(schema, storage, options);
@@ -39,13 +41,20 @@ export function authorizeSynchronously(schema: GraphQLSchema, options: BuildSche
  * The root-field resolvers of the classes the schema was built from (`options`), as type-graphql
  * counts them: another loaded class with a method of the same name does not define a field.
  */
-export function builtResolvers(resolvers: readonly ResolverMetadata[], options: BuildSchemaOptions): ResolverMetadata[] {
+export function builtResolvers(
+  resolvers: readonly ResolverMetadata[],
+  options: BuildSchemaOptions,
+): ResolverMetadata[] {
   const classes = new Set<Function>(options.resolvers as readonly Function[]);
   return resolvers.filter((resolver) => classes.has(resolver.target));
 }
 
 /** Guards `resolve` with the checker, run before it and in the same tick. */
-function guard(field: GraphQLField<unknown, Context>, requirements: Requirement[], resolve: GraphQLFieldResolver<unknown, Context>): void {
+function guard(
+  field: GraphQLField<unknown, Context>,
+  requirements: Requirement[],
+  resolve: GraphQLFieldResolver<unknown, Context>,
+): void {
   field.resolve = (root, args, context, info) => {
     // The checker throws its coded error and never answers `false`; should it ever, deny.
     if (authChecker({ root, args, context, info }, requirements) !== true) throw forbidden();
@@ -77,12 +86,20 @@ function authorizeRootFields(schema: GraphQLSchema, storage: MetadataStorage, op
       const field = fields[resolver.schemaName];
       const params = [...(resolver.params ?? [])].sort((a, b) => a.index - b.index);
       const takesNoDependencies = resolver.target.length === 0;
-      if (!field || !resolver.roles || (resolver.middlewares?.length ?? 0) > 0 || !params.every(isContextOrInfo) || !takesNoDependencies) continue;
+      if (
+        !field ||
+        !resolver.roles ||
+        (resolver.middlewares?.length ?? 0) > 0 ||
+        !params.every(isContextOrInfo) ||
+        !takesNoDependencies
+      )
+        continue;
       let instance = instances.get(resolver.target);
       if (!instance) instances.set(resolver.target, (instance = new (resolver.target as new () => ResolverInstance)()));
-      const method = instance[resolver.methodName]!.bind(instance);
+      const method = instance[resolver.methodName].bind(instance);
       guard(field as GraphQLField<unknown, Context>, resolver.roles as Requirement[], (_root, _args, context, info) =>
-        method(...params.map((param) => (param.kind === 'info' ? info : contextParam(param, context)))));
+        method(...params.map((param) => (param.kind === 'info' ? info : contextParam(param, context)))),
+      );
     }
   }
 }
@@ -110,7 +127,8 @@ function authorizeProperties(schema: GraphQLSchema, storage: MetadataStorage): v
         (resolver) => resolver.schemaName === field.schemaName && resolver.getObjectType?.() === objectType.target,
       );
       const schemaField = schemaFields[field.schemaName] as GraphQLField<unknown, Context> | undefined;
-      if ((field.middlewares?.length ?? 0) > 0 || (field.params?.length ?? 0) > 0 || hasFieldResolver || !schemaField) continue;
+      if ((field.middlewares?.length ?? 0) > 0 || (field.params?.length ?? 0) > 0 || hasFieldResolver || !schemaField)
+        continue;
       const property = field.name;
       const read = (root: unknown) => (root as Record<string, unknown>)[property];
       if (field.roles) guard(schemaField, field.roles as Requirement[], read);

@@ -65,7 +65,11 @@ export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlug
           const user = context.contextValue.auth.viewer!.user;
           const key = operationKey(context);
           const data = results.get(user)?.get(key);
-          if (data) return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data } } };
+          if (data)
+            return {
+              http: { status: undefined, headers: new HeaderMap() },
+              body: { kind: 'single', singleResult: { data } },
+            };
           toKeep = { user, key };
           return null;
         },
@@ -86,14 +90,22 @@ export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlug
  * A query without variables whose root fields are all @AnsweredFromViewer (or __typename), and
  * whose fields below them are all plain properties (or __typename), through any fragments.
  */
-export function answersFromViewerOnly(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode | undefined): boolean {
+export function answersFromViewerOnly(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  document: DocumentNode | undefined,
+): boolean {
   if (operation.operation !== 'query' || (operation.variableDefinitions?.length ?? 0) > 0) return false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document?.definitions ?? []) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
   const query = schema.getQueryType();
-  return query !== null && query !== undefined && selectsOnly(schema, query, operation.selectionSet, fragments, isAnsweredFromViewer, new Set());
+  return (
+    query !== null &&
+    query !== undefined &&
+    selectsOnly(schema, query, operation.selectionSet, fragments, isAnsweredFromViewer, new Set())
+  );
 }
 
 type FieldTest = (field: GraphQLField<unknown, unknown>) => boolean;
@@ -123,7 +135,11 @@ function selectsOnly(
       if (!field || (selection.arguments?.length ?? 0) > 0 || !allowed(field)) return false;
       const named = getNamedType(field.type);
       if (selection.selectionSet) {
-        if (!(named instanceof GraphQLObjectType) || !selectsOnly(schema, named, selection.selectionSet, fragments, isPlainPropertyOfUser, visiting)) return false;
+        if (
+          !(named instanceof GraphQLObjectType) ||
+          !selectsOnly(schema, named, selection.selectionSet, fragments, isPlainPropertyOfUser, visiting)
+        )
+          return false;
       }
       continue;
     }

@@ -8,7 +8,11 @@ import type { TestServer } from './test-server.js';
 export const ADMIN_PASSWORD = 'admin password 123';
 
 /** Creates an account with the ADMIN and USER roles the way an operator would, then logs it in over HTTP. */
-export async function createAdmin(app: TestServer, username = 'admin', password = ADMIN_PASSWORD): Promise<AuthPayload> {
+export async function createAdmin(
+  app: TestServer,
+  username = 'admin',
+  password = ADMIN_PASSWORD,
+): Promise<AuthPayload> {
   await app.server.services.accounts.createUser(app.orm.em.fork(), {
     username,
     email: `${username}@example.com`,
@@ -28,7 +32,8 @@ export interface DecodedJwt {
 /** The header and claims of a JWT, read without verifying it. */
 export function decodeJwt(token: string): DecodedJwt {
   const [header, payload] = token.split('.');
-  const parse = (part: string | undefined) => JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  const parse = (part: string | undefined) =>
+    JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
   return { header: parse(header), payload: parse(payload) };
 }
 

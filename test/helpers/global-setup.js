@@ -29,7 +29,11 @@ function compileProject() {
   const outDir = path.resolve('node_modules/.cache/tessera-test-build');
   rmSync(outDir, { recursive: true, force: true });
   return new Promise((resolve, reject) => {
-    const tsc = spawn(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', outDir, '--incremental', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const tsc = spawn(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', outDir, '--incremental', 'false'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     tsc.stdout.on('data', (chunk) => (output += chunk));
     tsc.stderr.on('data', (chunk) => (output += chunk));

@@ -20,7 +20,11 @@ export interface RequestOptions {
 export class GraphQLClient {
   constructor(readonly url: string) {}
 
-  async request<T = any>(query: string, variables?: Record<string, unknown>, options: RequestOptions = {}): Promise<GraphQLResult<T>> {
+  async request<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options: RequestOptions = {},
+  ): Promise<GraphQLResult<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const response = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
@@ -49,12 +53,13 @@ export interface AuthPayload {
   deviceToken: string | null;
 }
 
-const PAYLOAD_FIELDS = 'accessToken refreshToken tokenType expiresIn refreshExpiresIn user { id username email roles isActive createdAt } deviceToken';
+const PAYLOAD_FIELDS =
+  'accessToken refreshToken tokenType expiresIn refreshExpiresIn user { id username email roles isActive createdAt } deviceToken';
 export const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { ${PAYLOAD_FIELDS} } }`;
 export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${PAYLOAD_FIELDS} } }`;
 
 /** The one error of a result, asserting there is exactly one. */
 export function onlyError(result: GraphQLResult): GraphQLErrorBody {
   if (result.errors?.length !== 1) throw new Error(`expected exactly one error, got ${JSON.stringify(result.errors)}`);
-  return result.errors[0]!;
+  return result.errors[0];
 }

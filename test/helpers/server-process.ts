@@ -29,10 +29,10 @@ export async function startServerProcess(env: Env): Promise<ServerProcess> {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /ready at (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
+      if (match) resolve(match[1]);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
   });
   return {
@@ -52,7 +52,12 @@ function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Runs a compiled CLI of the project with `input` on stdin. */
-export function runCli(script: string, args: string[], env: Env, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  script: string,
+  args: string[],
+  env: Env,
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [buildPath('src', 'cli', script), ...args], {
       env: { PATH: process.env.PATH, ...TEST_ENV, ...env },

@@ -17,9 +17,12 @@ export const REVOKE_SESSION = 'mutation Revoke($id: ID!) { revokeSession(id: $id
 export const REAUTHENTICATE = `mutation Reauth($p: String!) { reauthenticate(password: $p) { ${PAYLOAD} } }`;
 export const CHANGE_PASSWORD = `mutation Change($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { ${PAYLOAD} } }`;
 export const DELETE_MY_ACCOUNT = 'mutation { deleteMyAccount }';
-export const SET_USER_ROLES = 'mutation Roles($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { id roles } }';
-export const SET_USER_ACTIVE = 'mutation Active($id: ID!, $active: Boolean!) { setUserActive(userId: $id, active: $active) { id isActive } }';
-export const AUTH_EVENTS = 'query Events($userId: ID, $limit: Int!) { authEvents(userId: $userId, limit: $limit) { id type userId actorId sessionId ip createdAt } }';
+export const SET_USER_ROLES =
+  'mutation Roles($id: ID!, $roles: [Role!]!) { setUserRoles(userId: $id, roles: $roles) { id roles } }';
+export const SET_USER_ACTIVE =
+  'mutation Active($id: ID!, $active: Boolean!) { setUserActive(userId: $id, active: $active) { id isActive } }';
+export const AUTH_EVENTS =
+  'query Events($userId: ID, $limit: Int!) { authEvents(userId: $userId, limit: $limit) { id type userId actorId sessionId ip createdAt } }';
 export const USERS = '{ users { id } }';
 
 export interface SessionRow {
@@ -62,12 +65,12 @@ export function untilJustAfterSecond(): Promise<void> {
 
 /** The `extensions.reason` of the first error, if any. */
 export function reasonOf(result: GraphQLResult): string | undefined {
-  return result.errors?.[0]?.extensions?.reason as string | undefined;
+  return result.errors?.[0]?.extensions?.reason;
 }
 
 /** The `extensions.code` of the first error, if any. */
 export function codeOf(result: GraphQLResult): string | undefined {
-  return result.errors?.[0]?.extensions?.code as string | undefined;
+  return result.errors?.[0]?.extensions?.code;
 }
 
 /** A refresh that must succeed. */
@@ -78,7 +81,12 @@ export async function refreshOk(app: TestServer, refreshToken: string): Promise<
 }
 
 /** A login that must succeed. */
-export async function loginOk(app: TestServer, username: string, password = PASSWORD, userAgent?: string): Promise<AuthPayload> {
+export async function loginOk(
+  app: TestServer,
+  username: string,
+  password = PASSWORD,
+  userAgent?: string,
+): Promise<AuthPayload> {
   const result = await app.client.request(
     'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken tokenType expiresIn refreshExpiresIn user { id username email roles isActive createdAt } } }',
     { input: { usernameOrEmail: username, password } },
@@ -110,7 +118,11 @@ export async function mySessions(app: TestServer, accessToken: string): Promise<
 
 export { createAdmin } from './fixtures.js';
 
-export async function authEvents(app: TestServer, adminToken: string, variables: { userId?: string; limit?: number } = {}): Promise<AuthEventRow[]> {
+export async function authEvents(
+  app: TestServer,
+  adminToken: string,
+  variables: { userId?: string; limit?: number } = {},
+): Promise<AuthEventRow[]> {
   const result = await app.client.request(AUTH_EVENTS, { limit: 200, ...variables }, { token: adminToken });
   if (!result.data?.authEvents) throw new Error(`authEvents failed: ${JSON.stringify(result.errors)}`);
   return result.data.authEvents as AuthEventRow[];

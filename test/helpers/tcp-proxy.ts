@@ -17,7 +17,10 @@ export class TcpProxy {
   private readonly links = new Set<Link>();
   port = 0;
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   /** Starts forwarding; after cut(), listens again on the same port. */
   async start(): Promise<number> {

@@ -88,7 +88,7 @@ describe('the default Authorization: Bearer transport', () => {
 
   test('refuses a token whose payload was tampered with as TOKEN_INVALID', async () => {
     const [header, payload, signature] = alice.accessToken.split('.');
-    const claims = { ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), roles: ['ADMIN', 'USER'] };
+    const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['ADMIN', 'USER'] };
     const tampered = [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
     expectRefused(await me(app, { authorization: `Bearer ${tampered}` }), 'TOKEN_INVALID');
   });
@@ -201,9 +201,12 @@ describe('public and protected fields in one request', () => {
     expect(error.path).toEqual(['createTask']);
     expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_INVALID' });
     // createTask is non-null, so data is null; the login itself went through and opened a session.
-    const sessions = await app.orm.em.fork().getConnection().execute(
-      "select count(*)::int as n from sessions s join users u on u.id = s.user_id where u.username_key = 'mixer'",
-    );
+    const sessions = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute(
+        "select count(*)::int as n from sessions s join users u on u.id = s.user_id where u.username_key = 'mixer'",
+      );
     expect(sessions[0].n).toBe(2);
   });
 });
@@ -231,7 +234,8 @@ describe('GET /graphql', () => {
   });
 
   test('refuses a mutation sent by GET and does not run it', async () => {
-    const mutation = 'mutation { signup(input: { username: "getter", email: "getter@example.com", password: "correct horse battery" }) { accessToken } }';
+    const mutation =
+      'mutation { signup(input: { username: "getter", email: "getter@example.com", password: "correct horse battery" }) { accessToken } }';
     const response = await fetch(graphqlUrl(app, `?query=${encodeURIComponent(mutation)}`), {
       headers: { 'apollo-require-preflight': 'true' },
     });
@@ -256,13 +260,17 @@ describe('HTTP routes and limits', () => {
     try {
       expect((await fetch(rootUrl(outage, '/healthz'))).status).toBe(200);
       await runAdminSql(`alter database "${name}" allow_connections false`);
-      await runAdminSql(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
+      await runAdminSql(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+      );
       const down = await fetch(rootUrl(outage, '/healthz'));
       expect(down.status).toBe(503);
       expect(await down.json()).toEqual({ status: 'unavailable', database: 'down' });
 
       await runAdminSql(`alter database "${name}" allow_connections true`);
-      expect(await eventually(async () => (await fetch(rootUrl(outage, '/healthz'))).status === 200, 10_000)).toBe(true);
+      expect(await eventually(async () => (await fetch(rootUrl(outage, '/healthz'))).status === 200, 10_000)).toBe(
+        true,
+      );
       const up = await fetch(rootUrl(outage, '/healthz'));
       expect(await up.json()).toMatchObject({ status: 'ok' });
     } finally {
@@ -277,11 +285,15 @@ describe('HTTP routes and limits', () => {
   });
 
   test('refuses malformed JSON with 400 and a coded error', async () => {
-    const response = await fetch(graphqlUrl(app), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ me { id } }"' });
+    const response = await fetch(graphqlUrl(app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ me { id } }"',
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
     expect(body.errors).toHaveLength(1);
-    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 
   describe('with GRAPHQL_MAX_BODY_BYTES=2048', () => {
@@ -297,23 +309,32 @@ describe('HTTP routes and limits', () => {
     };
 
     test('answers a body within the limit', async () => {
-      const response = await fetch(graphqlUrl(limited), { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(2000) });
+      const response = await fetch(graphqlUrl(limited), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bodyOf(2000),
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
     });
 
     test('refuses a body over the limit with HTTP 413', async () => {
-      const response = await fetch(graphqlUrl(limited), { method: 'POST', headers: { 'content-type': 'application/json' }, body: bodyOf(4096) });
+      const response = await fetch(graphqlUrl(limited), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: bodyOf(4096),
+      });
       expect(response.status).toBe(413);
       const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
-      expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
     test('refuses a chunked body (no Content-Length) that grows over the limit with HTTP 413', async () => {
       const payload = new TextEncoder().encode(bodyOf(4096));
       const stream = new ReadableStream<Uint8Array>({
         start(controller) {
-          for (let offset = 0; offset < payload.length; offset += 512) controller.enqueue(payload.slice(offset, offset + 512));
+          for (let offset = 0; offset < payload.length; offset += 512)
+            controller.enqueue(payload.slice(offset, offset + 512));
           controller.close();
         },
       });
@@ -322,7 +343,7 @@ describe('HTTP routes and limits', () => {
         headers: { 'content-type': 'application/json' },
         body: stream,
         duplex: 'half',
-      } as RequestInit);
+      });
       expect(response.status).toBe(413);
     });
   });
@@ -335,7 +356,12 @@ describe('what error responses never reveal', () => {
     for (const leak of LEAKS) expect(text).not.toMatch(leak);
   }
 
-  async function rawPost(server: TestServer, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+  async function rawPost(
+    server: TestServer,
+    query: string,
+    variables: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
     const response = await fetch(graphqlUrl(server), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -351,8 +377,13 @@ describe('what error responses never reveal', () => {
       rawPost(app, ME, {}, { authorization: 'Bearer garbage' }),
       rawPost(app, '{ me { id }'),
       rawPost(app, '{ mee { id } }'),
-      rawPost(app, SIGNUP, { input: { username: 'LEAKY', email: 'leaky2@example.com', password: 'correct horse battery' } }),
-      rawPost(app, 'mutation { login(input: { usernameOrEmail: "nul\\u0000byte", password: "correct horse battery" }) { accessToken } }'),
+      rawPost(app, SIGNUP, {
+        input: { username: 'LEAKY', email: 'leaky2@example.com', password: 'correct horse battery' },
+      }),
+      rawPost(
+        app,
+        'mutation { login(input: { usernameOrEmail: "nul\\u0000byte", password: "correct horse battery" }) { accessToken } }',
+      ),
     ]);
     for (const response of responses) {
       expect(JSON.parse(response.text).errors.length).toBeGreaterThan(0);
@@ -369,7 +400,12 @@ describe('what error responses never reveal', () => {
     let production: TestServer;
     beforeAll(async () => {
       production = await startTestServer(
-        { NODE_ENV: 'production', JWT_SECRET_KEY: randomBytes(36).toString('base64'), ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' },
+        {
+          NODE_ENV: 'production',
+          JWT_SECRET_KEY: randomBytes(36).toString('base64'),
+          ARGON2_MEMORY_KIB: '19456',
+          ARGON2_TIME_COST: '2',
+        },
         app.database,
       );
     });
@@ -387,8 +423,13 @@ describe('what error responses never reveal', () => {
         rawPost(production, ME),
         rawPost(production, ME, {}, { authorization: 'Bearer garbage' }),
         rawPost(production, '{ me { id }'),
-        rawPost(production, SIGNUP, { input: { username: 'PRODPAT', email: 'other@example.com', password: 'correct horse battery' } }),
-        rawPost(production, 'mutation { login(input: { usernameOrEmail: "nul\\u0000byte", password: "correct horse battery" }) { accessToken } }'),
+        rawPost(production, SIGNUP, {
+          input: { username: 'PRODPAT', email: 'other@example.com', password: 'correct horse battery' },
+        }),
+        rawPost(
+          production,
+          'mutation { login(input: { usernameOrEmail: "nul\\u0000byte", password: "correct horse battery" }) { accessToken } }',
+        ),
       ]);
       for (const response of responses) {
         const body = JSON.parse(response.text) as { errors: { extensions?: Record<string, unknown> }[] };
@@ -405,9 +446,9 @@ describe('what error responses never reveal', () => {
       const response = await rawPost(production, '{ mee { id } }');
       const body = JSON.parse(response.text) as { errors: { message: string; extensions: { code: string } }[] };
       expect(body.errors).toHaveLength(1);
-      expect(body.errors[0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-      expect(body.errors[0]!.message).not.toMatch(/did you mean/i);
-      expect(body.errors[0]!.message).not.toMatch(/"me"/);
+      expect(body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(body.errors[0].message).not.toMatch(/did you mean/i);
+      expect(body.errors[0].message).not.toMatch(/"me"/);
     });
   });
 });

@@ -43,7 +43,11 @@ afterAll(() => database?.drop());
 /** `npm run --silent user:create -- <args>` with `input` piped to stdin. */
 function createUser(args: string[], input: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'user:create', '--', ...args], { cwd: process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '--silent', 'user:create', '--', ...args], {
+      cwd: process.cwd(),
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -66,8 +70,14 @@ describe('npm run user:create', () => {
   let app: TestServer;
 
   beforeAll(async () => {
-    root = await createUser(['--username', 'root1', '--email', 'r@example.com', '--role', 'ADMIN'], `${ROOT_PASSWORD}\n`);
-    badRole = await createUser(['--username', 'root2', '--email', 'r2@example.com', '--role', 'SUPERUSER'], `${ROOT_PASSWORD}\n`);
+    root = await createUser(
+      ['--username', 'root1', '--email', 'r@example.com', '--role', 'ADMIN'],
+      `${ROOT_PASSWORD}\n`,
+    );
+    badRole = await createUser(
+      ['--username', 'root2', '--email', 'r2@example.com', '--role', 'SUPERUSER'],
+      `${ROOT_PASSWORD}\n`,
+    );
     weak = await createUser(['--username', 'root3', '--email', 'r3@example.com', '--role', 'ADMIN'], 'short\n');
     // The same database the CLI wrote to, now served over HTTP.
     app = await startTestServer({}, database);
@@ -109,7 +119,10 @@ describe('npm run user:create', () => {
   });
 
   test('refuses a weak password with a non-zero exit naming WEAK_PASSWORD and creates nothing', async () => {
-    expect({ stdout: weak.stdout, stderr: weak.stderr }).toEqual({ stdout: expect.any(String), stderr: expect.stringMatching(/WEAK_PASSWORD/) });
+    expect({ stdout: weak.stdout, stderr: weak.stderr }).toEqual({
+      stdout: expect.any(String),
+      stderr: expect.stringMatching(/WEAK_PASSWORD/),
+    });
     expect(weak.code).not.toBe(0);
     expect(weak.code).not.toBeNull();
     expect(await countUsers(app, 'root3')).toBe(0);

@@ -16,7 +16,10 @@ beforeAll(async () => {
   const port = await proxy.start();
   const viaProxy = new URL(database.url);
   viaProxy.host = `127.0.0.1:${port}`;
-  app = await startTestServer({ DATABASE_URL: withDatabase(viaProxy.toString(), database.name) }, { ...database, url: viaProxy.toString() });
+  app = await startTestServer(
+    { DATABASE_URL: withDatabase(viaProxy.toString(), database.name) },
+    { ...database, url: viaProxy.toString() },
+  );
 });
 
 afterAll(async () => {
@@ -39,7 +42,9 @@ test('an outage is a coded SERVICE_UNAVAILABLE, and the server recovers without 
     app.client.request('{ me { id } }', {}, { token: alice.accessToken }),
     app.client.request('{ myTasks { id } }', {}, { token: alice.accessToken }),
     app.client.login('alice'),
-    app.client.request('mutation { signup(input: {username: "bob", email: "bob@example.com", password: "correct horse battery"}) { accessToken } }'),
+    app.client.request(
+      'mutation { signup(input: {username: "bob", email: "bob@example.com", password: "correct horse battery"}) { accessToken } }',
+    ),
   ]);
   for (const call of calls) {
     const error = onlyError(call);

@@ -9,13 +9,19 @@ const FAILURES = 3;
 
 let app: TestServer;
 beforeAll(async () => {
-  app = await startTestServer({ ACCOUNT_LOCK_FAILURES: String(FAILURES), ACCOUNT_LOCK_WINDOW: '1m', ACCOUNT_LOCK_DURATION: '1m' });
+  app = await startTestServer({
+    ACCOUNT_LOCK_FAILURES: String(FAILURES),
+    ACCOUNT_LOCK_WINDOW: '1m',
+    ACCOUNT_LOCK_DURATION: '1m',
+  });
 });
 afterAll(() => app.stop());
 
 async function lockedOut(username: string): Promise<void> {
   for (let attempt = 0; attempt < FAILURES; attempt++) {
-    expect(onlyError(await app.client.login(username, 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await app.client.login(username, 'not the password')).extensions?.reason).toBe(
+      'INVALID_CREDENTIALS',
+    );
   }
   expect(onlyError(await app.client.login(username)).extensions?.code).toBe('RATE_LIMITED');
 }
@@ -36,7 +42,9 @@ test('signup and login hand out a device token for the account and that session;
     expect(claims.sub).toBe(payload.user.id);
     expect(claims.sid).toBe(decodeJwt(payload.accessToken).payload.sid);
   }
-  const refreshed = await app.client.request('mutation R($t: String) { refresh(refreshToken: $t) { deviceToken } }', { t: login.refreshToken });
+  const refreshed = await app.client.request('mutation R($t: String) { refresh(refreshToken: $t) { deviceToken } }', {
+    t: login.refreshToken,
+  });
   expect(refreshed.data).toEqual({ refresh: { deviceToken: null } });
 });
 
@@ -59,12 +67,20 @@ test("the owner's device logging in again and again never locks the account for 
 
 test('a password change retires every device token issued under the old password', async () => {
   const owner = await app.client.signup('owner6');
-  const changed = await app.client.request(CHANGE_PASSWORD, { c: PASSWORD, n: 'a brand new passphrase' }, { token: owner.accessToken });
+  const changed = await app.client.request(
+    CHANGE_PASSWORD,
+    { c: PASSWORD, n: 'a brand new passphrase' },
+    { token: owner.accessToken },
+  );
   expect(changed.errors).toBeUndefined();
   for (let attempt = 0; attempt < FAILURES; attempt++) {
-    expect(onlyError(await app.client.login('owner6', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await app.client.login('owner6', 'not the password')).extensions?.reason).toBe(
+      'INVALID_CREDENTIALS',
+    );
   }
-  expect(onlyError(await app.client.login('owner6', 'a brand new passphrase', owner.deviceToken!)).extensions?.code).toBe('RATE_LIMITED');
+  expect(
+    onlyError(await app.client.login('owner6', 'a brand new passphrase', owner.deviceToken!)).extensions?.code,
+  ).toBe('RATE_LIMITED');
 });
 
 test('a device token is neither an access token nor a refresh token', async () => {
@@ -77,7 +93,13 @@ test('a device token of another account, or a token of another type, does not co
   const other = await app.client.signup('other2');
   const owner = await app.client.signup('owner2');
   await lockedOut('owner2');
-  for (const token of [other.deviceToken!, owner.accessToken, owner.refreshToken, `${owner.deviceToken!}x`, 'not a token']) {
+  for (const token of [
+    other.deviceToken!,
+    owner.accessToken,
+    owner.refreshToken,
+    `${owner.deviceToken!}x`,
+    'not a token',
+  ]) {
     expect(onlyError(await app.client.login('owner2', undefined, token)).extensions?.code).toBe('RATE_LIMITED');
   }
 });
@@ -86,7 +108,9 @@ test("a device's own failures lock that device, not the account nor the owner's 
   const first = (await app.client.signup('owner3')).deviceToken!;
   const second = (await loggedIn('owner3')).deviceToken!;
   for (let attempt = 0; attempt < FAILURES; attempt++) {
-    expect(onlyError(await app.client.login('owner3', 'not the password', first)).extensions?.reason).toBe('INVALID_CREDENTIALS');
+    expect(onlyError(await app.client.login('owner3', 'not the password', first)).extensions?.reason).toBe(
+      'INVALID_CREDENTIALS',
+    );
   }
   expect(onlyError(await app.client.login('owner3', undefined, first)).extensions?.code).toBe('RATE_LIMITED');
   await loggedIn('owner3', second);

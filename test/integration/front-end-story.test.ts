@@ -14,4 +14,3 @@ test('a front-end signs up, keeps the token and calls me', async () => {
   expect(me.errors).toBeUndefined();
   expect(me.data.me).toEqual({ id: signup.user.id, username: 'alice', email: 'alice@example.com', roles: ['USER'] });
 });
-

@@ -30,17 +30,19 @@ test('a request in flight when SIGTERM arrives is answered, then the process exi
   });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /ready at (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
+      if (match) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${output}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
 
   const client = new GraphQLClient(url);
-  const inFlight = client.request(SIGNUP, { input: { username: 'late', email: 'late@example.com', password: 'correct horse battery' } });
+  const inFlight = client.request(SIGNUP, {
+    input: { username: 'late', email: 'late@example.com', password: 'correct horse battery' },
+  });
   // Give the request time to reach the resolver (the hash alone takes far longer than this).
   await new Promise((resolve) => setTimeout(resolve, 150));
   child.kill('SIGTERM');
@@ -57,8 +59,8 @@ test('a request in flight when SIGTERM arrives is answered, then the process exi
 function runScript(body: string): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', body], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
@@ -73,13 +75,17 @@ const PENDING_SIGNAL_SCRIPT = (takeOver: string) => `
 `;
 
 test('takeOverSignals hands a signal that was already pending to the new handler', async () => {
-  const { code, output } = await runScript(PENDING_SIGNAL_SCRIPT(`takeOverSignals((signal) => { console.log('handled ' + signal); process.exit(0); });`));
+  const { code, output } = await runScript(
+    PENDING_SIGNAL_SCRIPT(`takeOverSignals((signal) => { console.log('handled ' + signal); process.exit(0); });`),
+  );
   expect(output).toContain('handled SIGTERM');
   expect(code).toBe(0);
 });
 
 test('the naive swap it replaces (remove all, then add) loses that signal, so the test above can fail', async () => {
-  const { code, output } = await runScript(PENDING_SIGNAL_SCRIPT(`process.removeAllListeners('SIGTERM'); process.on('SIGTERM', () => process.exit(0));`));
+  const { code, output } = await runScript(
+    PENDING_SIGNAL_SCRIPT(`process.removeAllListeners('SIGTERM'); process.on('SIGTERM', () => process.exit(0));`),
+  );
   expect(output).toContain('the signal was lost');
   expect(code).toBe(2);
 });

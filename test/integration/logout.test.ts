@@ -70,7 +70,9 @@ describe('mySessions', () => {
     const sessions = await mySessions(app, second.accessToken);
     expect(sessions).toHaveLength(2);
     expect(sessions.map((session) => session.id)).not.toContain(claimsOf(first.accessToken).sid);
-    expect(sessions.filter((session) => session.current).map((session) => session.id)).toEqual([claimsOf(second.accessToken).sid]);
+    expect(sessions.filter((session) => session.current).map((session) => session.id)).toEqual([
+      claimsOf(second.accessToken).sid,
+    ]);
   });
 
   test('refuses an anonymous caller with UNAUTHENTICATED', async () => {
@@ -142,7 +144,7 @@ describe('logout scopes', () => {
 });
 
 describe('revokeSession', () => {
-  test('ends another of the caller\'s own sessions at once', async () => {
+  test("ends another of the caller's own sessions at once", async () => {
     const [first, second, third] = await threeSessions('revoker');
     // The victim's principal is cached before the revocation.
     expect(await meReason(app, second.accessToken)).toBeUndefined();
@@ -164,15 +166,21 @@ describe('revokeSession', () => {
   test('answers NOT_FOUND for a session that is already revoked', async () => {
     const [first, second] = await threeSessions('twice');
     const secondSid = claimsOf(second.accessToken).sid;
-    expect((await app.client.request(REVOKE_SESSION, { id: secondSid }, { token: first.accessToken })).data?.revokeSession).toBe(true);
+    expect(
+      (await app.client.request(REVOKE_SESSION, { id: secondSid }, { token: first.accessToken })).data?.revokeSession,
+    ).toBe(true);
     const again = await app.client.request(REVOKE_SESSION, { id: secondSid }, { token: first.accessToken });
     expect(onlyError(again).extensions?.code).toBe('NOT_FOUND');
   });
 
-  test('answers NOT_FOUND for another user\'s session and leaves it running', async () => {
+  test("answers NOT_FOUND for another user's session and leaves it running", async () => {
     const mallory = await app.client.signup('mallory');
     const alice = await app.client.signup('alicia');
-    const result = await app.client.request(REVOKE_SESSION, { id: claimsOf(alice.accessToken).sid }, { token: mallory.accessToken });
+    const result = await app.client.request(
+      REVOKE_SESSION,
+      { id: claimsOf(alice.accessToken).sid },
+      { token: mallory.accessToken },
+    );
     expect(onlyError(result).extensions?.code).toBe('NOT_FOUND');
     expect(result.data).toBeNull();
     await expectWorks(alice);

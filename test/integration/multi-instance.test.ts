@@ -43,7 +43,12 @@ test('a logout on one instance is refused by the other within a second', async (
 });
 
 test('a role change made on one instance takes effect on the other', async () => {
-  const admin = await runCli('create-user.js', ['--username', 'root', '--email', 'root@example.com', '--role', 'ADMIN'], env, 'operator password 1\n');
+  const admin = await runCli(
+    'create-user.js',
+    ['--username', 'root', '--email', 'root@example.com', '--role', 'ADMIN'],
+    env,
+    'operator password 1\n',
+  );
   expect(admin.code).toBe(0);
   const adminLogin = await first.client.login('root', 'operator password 1');
   const adminToken = adminLogin.data!.login.accessToken;
@@ -60,7 +65,11 @@ test('a role change made on one instance takes effect on the other', async () =>
   expect(promoted.data?.setUserRoles.roles).toEqual(['USER', 'ADMIN']);
 
   // The same token, issued with roles [USER], now carries the stored roles on the other instance.
-  expect(await propagated(async () => !(await second.client.request('{ users { id } }', {}, { token: bob.accessToken })).errors)).toBe(true);
+  expect(
+    await propagated(
+      async () => !(await second.client.request('{ users { id } }', {}, { token: bob.accessToken })).errors,
+    ),
+  ).toBe(true);
 });
 
 test('deactivating a user on one instance ends their sessions on the other', async () => {

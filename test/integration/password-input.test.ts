@@ -36,7 +36,9 @@ test.each([
 });
 
 test('refuses a password equal to the email address', async () => {
-  const result = await app.client.request(SIGNUP, { input: { username: 'mailpw', email: 'mail.pw@example.com', password: 'Mail.PW@example.com' } });
+  const result = await app.client.request(SIGNUP, {
+    input: { username: 'mailpw', email: 'mail.pw@example.com', password: 'Mail.PW@example.com' },
+  });
   expect(onlyError(result).extensions?.reason).toBe('WEAK_PASSWORD');
 });
 
@@ -71,11 +73,14 @@ test('a body over the configured limit is a coded 413, never a 500', async () =>
     const response = await fetch(small.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: SIGNUP, variables: { input: { username: 'big', email: 'big@example.com', password: 'z'.repeat(4096) } } }),
+      body: JSON.stringify({
+        query: SIGNUP,
+        variables: { input: { username: 'big', email: 'big@example.com', password: 'z'.repeat(4096) } },
+      }),
     });
     expect(response.status).toBe(413);
     const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
-    expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   } finally {
     await small.stop();
   }

@@ -19,7 +19,9 @@ async function sessionCount(sql: pg.Client, userId: string): Promise<number> {
 test('guesses sent all at once get no more tries than the account lock allows', async () => {
   await app.client.signup('target');
   const results = await Promise.all(Array.from({ length: 12 }, () => app.client.login('target', 'a wrong guess')));
-  const outcomes = results.map((result) => onlyError(result).extensions?.code === 'RATE_LIMITED' ? 'locked' : onlyError(result).extensions?.reason);
+  const outcomes = results.map((result) =>
+    onlyError(result).extensions?.code === 'RATE_LIMITED' ? 'locked' : onlyError(result).extensions?.reason,
+  );
   expect(outcomes.filter((outcome) => outcome === 'INVALID_CREDENTIALS')).toHaveLength(3);
   expect(outcomes.filter((outcome) => outcome === 'locked')).toHaveLength(9);
 });
@@ -46,7 +48,11 @@ describe('a login whose password check overlaps a change to the account', () => 
   test('loses to a password change committed meanwhile, and opens no session', async () => {
     const user = await app.client.signup('changing');
     const before = await sessionCount(sql, user.user.id);
-    const login = await loginDuring('changing', `update users set password_hash = 'changed elsewhere' where id = $1`, user.user.id);
+    const login = await loginDuring(
+      'changing',
+      `update users set password_hash = 'changed elsewhere' where id = $1`,
+      user.user.id,
+    );
     expect(onlyError(login).extensions?.reason).toBe('INVALID_CREDENTIALS');
     expect(await sessionCount(sql, user.user.id)).toBe(before);
   });
@@ -69,7 +75,9 @@ describe('a login whose password check overlaps a change to the account', () => 
 test('a request target that is not a URL is a 400, not a 500', async () => {
   const { port } = new URL(app.url);
   const response = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.end('GET http://[/graphql HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.end('GET http://[/graphql HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    );
     let text = '';
     socket.on('data', (chunk) => (text += chunk.toString()));
     socket.on('end', () => resolve(text));

@@ -80,8 +80,8 @@ describe('rotation', () => {
     const sid = claimsOf(signup.refreshToken).sid;
     const events = await app.orm.em.fork().find(AuthEvent, { userId: signup.user.id, type: 'REFRESH' });
     expect(events).toHaveLength(1);
-    expect(events[0]!.sessionId).toBe(sid);
-    expect(events[0]!.ip).toBe('127.0.0.1');
+    expect(events[0].sessionId).toBe(sid);
+    expect(events[0].ip).toBe('127.0.0.1');
   });
 });
 
@@ -108,8 +108,8 @@ describe('reuse detection', () => {
     const sid = claimsOf(a.refreshToken).sid;
     const events = await app.orm.em.fork().find(AuthEvent, { sessionId: sid, type: 'REFRESH_REUSE_DETECTED' });
     expect(events).toHaveLength(1);
-    expect(events[0]!.userId).toBe(signup.user.id);
-    expect(events[0]!.ip).toBe('127.0.0.1');
+    expect(events[0].userId).toBe(signup.user.id);
+    expect(events[0].ip).toBe('127.0.0.1');
   });
 
   test('ends only the family of the reused token, not the other sessions of the user', async () => {
@@ -137,7 +137,7 @@ describe('grace window', () => {
     // No fork: still one session, and the current token still rotates.
     const sessions = await mySessions(app, again.accessToken);
     expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.current).toBe(true);
+    expect(sessions[0].current).toBe(true);
     const row = await app.orm.em.fork().findOneOrFail(Session, { id: claimsOf(b.refreshToken).sid });
     expect(row.refreshJti).toBe(claimsOf(b.refreshToken).jti);
     const c = await refreshOk(app, b.refreshToken);
@@ -174,7 +174,9 @@ describe('grace window', () => {
 describe('concurrency', () => {
   test('twenty simultaneous refreshes with one token leave exactly one successor and a working session', async () => {
     const signup = await app.client.signup('stampede');
-    const results = await Promise.all(Array.from({ length: 20 }, () => app.client.request(REFRESH, { t: signup.refreshToken })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => app.client.request(REFRESH, { t: signup.refreshToken })),
+    );
 
     const successes = results.filter((result) => result.data?.refresh);
     const failures = results.filter((result) => !result.data?.refresh);
@@ -192,14 +194,14 @@ describe('concurrency', () => {
     const row = await app.orm.em.fork().findOneOrFail(Session, { id: sid });
     expect(row.refreshJti).toBe(successor);
     expect(row.revokedAt).toBeNull();
-    const sessions = await mySessions(app, successes[0]!.data.refresh.accessToken);
+    const sessions = await mySessions(app, successes[0].data.refresh.accessToken);
     expect(sessions).toHaveLength(1);
 
     // Exactly one rotation happened: one REFRESH event.
     const refreshes = await app.orm.em.fork().find(AuthEvent, { sessionId: sid, type: 'REFRESH' });
     expect(refreshes).toHaveLength(1);
 
-    const next = await refreshOk(app, successes[0]!.data.refresh.refreshToken);
+    const next = await refreshOk(app, successes[0].data.refresh.refreshToken);
     expect(claimsOf(next.refreshToken).jti).not.toBe(successor);
     expect(await meReason(app, next.accessToken)).toBeUndefined();
   });
@@ -217,7 +219,7 @@ describe('refused tokens', () => {
   test('refuses a refresh token whose signature was tampered with as TOKEN_INVALID', async () => {
     const signup = await app.client.signup('tamper');
     const [header, payload, signature] = signup.refreshToken.split('.');
-    const flipped = signature!.startsWith('A') ? `B${signature!.slice(1)}` : `A${signature!.slice(1)}`;
+    const flipped = signature.startsWith('A') ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
     expect(await refreshReason(app, `${header}.${payload}.${flipped}`)).toBe('TOKEN_INVALID');
     // The real token was not consumed by the forgery.
     expect(await refreshReason(app, signup.refreshToken)).toBeUndefined();
@@ -249,7 +251,7 @@ describe('lifetimes', () => {
       await untilJustAfterSecond();
       const signup = await short.client.signup('mayfly');
       const [session] = await mySessions(short, signup.accessToken);
-      const expiresAt = Date.parse(session!.expiresAt);
+      const expiresAt = Date.parse(session.expiresAt);
       expect(claimsOf(signup.refreshToken).exp * 1000).toBeLessThanOrEqual(expiresAt);
 
       // Rotate just after the next whole second: an expiry recomputed from "now" would move.
@@ -259,7 +261,7 @@ describe('lifetimes', () => {
       expect(claimsOf(rotated.refreshToken).exp * 1000).toBeLessThanOrEqual(expiresAt);
       expect(rotated.refreshExpiresIn).toBeLessThanOrEqual(2);
       const [after] = await mySessions(short, rotated.accessToken);
-      expect(Date.parse(after!.expiresAt)).toBe(expiresAt);
+      expect(Date.parse(after.expiresAt)).toBe(expiresAt);
 
       await sleep(Math.max(0, expiresAt + 150 - Date.now()));
       const expired = await short.client.request(REFRESH, { t: rotated.refreshToken });
@@ -298,10 +300,10 @@ describe('lifetimes', () => {
       expect(await meReason(app, unbounded.accessToken)).toBeUndefined();
       const rotated = await refreshOk(app, unbounded.refreshToken);
       const [after] = await mySessions(app, rotated.accessToken);
-      expect(after!.id).toBe(unboundedSession!.id);
-      expect(after!.expiresAt).toBe(unboundedSession!.expiresAt);
-      expect(Date.parse(after!.lastUsedAt)).toBeGreaterThan(Date.parse(unboundedSession!.lastUsedAt));
-      expect(claimsOf(rotated.refreshToken).exp * 1000).toBeLessThanOrEqual(Date.parse(unboundedSession!.expiresAt));
+      expect(after.id).toBe(unboundedSession.id);
+      expect(after.expiresAt).toBe(unboundedSession.expiresAt);
+      expect(Date.parse(after.lastUsedAt)).toBeGreaterThan(Date.parse(unboundedSession.lastUsedAt));
+      expect(claimsOf(rotated.refreshToken).exp * 1000).toBeLessThanOrEqual(Date.parse(unboundedSession.expiresAt));
     } finally {
       await idle.stop();
     }

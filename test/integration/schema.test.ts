@@ -93,10 +93,17 @@ describe('synchronous authorization', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
       for (const field of Object.values(type.getFields())) {
-        if (field.extensions?.[SYNCHRONOUSLY_AUTHORIZED as unknown as string]) covered.push(`${type.name}.${field.name}`);
+        if (field.extensions?.[SYNCHRONOUSLY_AUTHORIZED as unknown as string])
+          covered.push(`${type.name}.${field.name}`);
       }
     }
-    expect(covered.sort()).toEqual(['Mutation.deleteMyAccount', 'Query.me', 'Query.mySessions', 'Query.myTasks', 'User.email']);
+    expect(covered.sort()).toEqual([
+      'Mutation.deleteMyAccount',
+      'Query.me',
+      'Query.mySessions',
+      'Query.myTasks',
+      'User.email',
+    ]);
     expect(ImpostorResolver).toBeDefined();
   });
 

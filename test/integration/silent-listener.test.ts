@@ -43,5 +43,7 @@ test('a logout on another instance is refused within seconds, though the notice 
   const logout = await direct.client.request('mutation { logout }', {}, { token: quiet.accessToken });
   expect(logout.data).toEqual({ logout: true });
 
-  expect(await eventually(async () => (await meReason(proxied, quiet.accessToken)) === 'TOKEN_REVOKED', NOTICED_WITHIN_MS)).toBe(true);
+  expect(
+    await eventually(async () => (await meReason(proxied, quiet.accessToken)) === 'TOKEN_REVOKED', NOTICED_WITHIN_MS),
+  ).toBe(true);
 }, 40_000);

@@ -54,7 +54,11 @@ function expectNotFound(result: GraphQLResult, path: string): void {
 describe('createTask and myTasks', () => {
   test('creates an undone task owned by the viewer, its owner resolved', async () => {
     const task = await createTask(tina, 'Buy milk');
-    expect(task).toMatchObject({ title: 'Buy milk', done: false, owner: { id: tina.user.id, username: 'tina', email: 'tina@example.com' } });
+    expect(task).toMatchObject({
+      title: 'Buy milk',
+      done: false,
+      owner: { id: tina.user.id, username: 'tina', email: 'tina@example.com' },
+    });
     expect(Number.isNaN(Date.parse(task.createdAt))).toBe(false);
     const stored = await storedTask(task.id);
     expect(stored?.owner.id).toBe(tina.user.id);
@@ -117,7 +121,9 @@ describe('task(id)', () => {
     const missing = await app.client.request(TASK, { id: MISSING_ID }, { token: umar.accessToken });
     expect(foreign.data).toEqual({ task: null });
     expect(foreign.errors).toBeUndefined();
-    expect(JSON.stringify({ data: foreign.data, errors: foreign.errors })).toBe(JSON.stringify({ data: missing.data, errors: missing.errors }));
+    expect(JSON.stringify({ data: foreign.data, errors: foreign.errors })).toBe(
+      JSON.stringify({ data: missing.data, errors: missing.errors }),
+    );
     expect(foreign.status).toBe(missing.status);
   });
 
@@ -140,10 +146,19 @@ describe('updateTask and deleteTask', () => {
     const task = await createTask(tina, 'draft');
     const renamed = await app.client.request(UPDATE, { id: task.id, title: 'final' }, { token: tina.accessToken });
     expect(renamed.errors).toBeUndefined();
-    expect(renamed.data.updateTask).toMatchObject({ id: task.id, title: 'final', done: false, owner: { id: tina.user.id } });
+    expect(renamed.data.updateTask).toMatchObject({
+      id: task.id,
+      title: 'final',
+      done: false,
+      owner: { id: tina.user.id },
+    });
     const done = await app.client.request(UPDATE, { id: task.id, done: true }, { token: tina.accessToken });
     expect(done.data.updateTask).toMatchObject({ title: 'final', done: true });
-    const both = await app.client.request(UPDATE, { id: task.id, title: 'again', done: false }, { token: tina.accessToken });
+    const both = await app.client.request(
+      UPDATE,
+      { id: task.id, title: 'again', done: false },
+      { token: tina.accessToken },
+    );
     expect(both.data.updateTask).toMatchObject({ title: 'again', done: false });
     expect(await storedTask(task.id)).toMatchObject({ title: 'again', done: false });
   });
@@ -157,8 +172,16 @@ describe('updateTask and deleteTask', () => {
 
   test("answers an update of another user's task with NOT_FOUND, as for a nonexistent id, and leaves it unchanged", async () => {
     const task = await createTask(tina, 'untouchable');
-    const foreign = await app.client.request(UPDATE, { id: task.id, title: 'hijacked', done: true }, { token: umar.accessToken });
-    const missing = await app.client.request(UPDATE, { id: MISSING_ID, title: 'hijacked', done: true }, { token: umar.accessToken });
+    const foreign = await app.client.request(
+      UPDATE,
+      { id: task.id, title: 'hijacked', done: true },
+      { token: umar.accessToken },
+    );
+    const missing = await app.client.request(
+      UPDATE,
+      { id: MISSING_ID, title: 'hijacked', done: true },
+      { token: umar.accessToken },
+    );
     expectNotFound(foreign, 'updateTask');
     expect(JSON.stringify(foreign.errors)).toBe(JSON.stringify(missing.errors));
     expect(await storedTask(task.id)).toMatchObject({ title: 'untouchable', done: false });
@@ -174,7 +197,10 @@ describe('updateTask and deleteTask', () => {
   });
 
   test('answers an update or delete of an id that is not a UUID with NOT_FOUND', async () => {
-    expectNotFound(await app.client.request(UPDATE, { id: 'not-a-uuid', done: true }, { token: tina.accessToken }), 'updateTask');
+    expectNotFound(
+      await app.client.request(UPDATE, { id: 'not-a-uuid', done: true }, { token: tina.accessToken }),
+      'updateTask',
+    );
     expectNotFound(await app.client.request(DELETE, { id: 'not-a-uuid' }, { token: tina.accessToken }), 'deleteTask');
   });
 

@@ -26,7 +26,9 @@ describe('per account', () => {
   test('repeated failures lock the account on every instance, even for the right password, until the lock expires', async () => {
     await first.client.signup('victim');
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(onlyError(await first.client.login('victim', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+      expect(onlyError(await first.client.login('victim', 'not the password')).extensions?.reason).toBe(
+        'INVALID_CREDENTIALS',
+      );
     }
     for (const server of [first, second]) {
       const locked = onlyError(await server.client.login('victim'));
@@ -41,9 +43,13 @@ describe('per account', () => {
 
   test('a name with no account locks the same way, so the lock tells nothing about which accounts exist', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+      expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.reason).toBe(
+        'INVALID_CREDENTIALS',
+      );
     }
-    expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await first.client.login('nobody-here', 'not the password')).extensions?.code).toBe(
+      'RATE_LIMITED',
+    );
   });
 
   test('a successful login clears the failure count', async () => {
@@ -54,12 +60,15 @@ describe('per account', () => {
     }
   });
 
-  const reauthIn = (token: string, password: string) => first.client.request(REAUTHENTICATE, { p: password }, { token });
+  const reauthIn = (token: string, password: string) =>
+    first.client.request(REAUTHENTICATE, { p: password }, { token });
 
   test("reauthenticate counts failed password checks per session: that session is locked, the account's logins are not", async () => {
     const user = await first.client.signup('reauth');
     for (let attempt = 0; attempt < 3; attempt++) {
-      expect(onlyError(await reauthIn(user.accessToken, 'not the password')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+      expect(onlyError(await reauthIn(user.accessToken, 'not the password')).extensions?.reason).toBe(
+        'INVALID_CREDENTIALS',
+      );
     }
     expect(onlyError(await reauthIn(user.accessToken, 'correct horse battery')).extensions?.code).toBe('RATE_LIMITED');
     const login = await first.client.login('reauth');
@@ -73,7 +82,11 @@ describe('per account', () => {
     expect(onlyError(await first.client.login('besieged')).extensions?.code).toBe('RATE_LIMITED');
 
     expect((await reauthIn(owner.accessToken, 'correct horse battery')).errors).toBeUndefined();
-    const changed = await first.client.request(CHANGE_PASSWORD, { c: PASSWORD, n: 'a brand new passphrase' }, { token: owner.accessToken });
+    const changed = await first.client.request(
+      CHANGE_PASSWORD,
+      { c: PASSWORD, n: 'a brand new passphrase' },
+      { token: owner.accessToken },
+    );
     expect(changed.errors).toBeUndefined();
   });
 });
@@ -81,7 +94,11 @@ describe('per account', () => {
 describe('per client IP', () => {
   let app: TestServer;
   beforeAll(async () => {
-    app = await startTestServer({ RATE_LIMIT_IP_ATTEMPTS: '4', RATE_LIMIT_IP_REFRESHES: '2', RATE_LIMIT_IP_WINDOW: '1m' });
+    app = await startTestServer({
+      RATE_LIMIT_IP_ATTEMPTS: '4',
+      RATE_LIMIT_IP_REFRESHES: '2',
+      RATE_LIMIT_IP_WINDOW: '1m',
+    });
   });
   afterAll(() => app.stop());
 
@@ -90,11 +107,17 @@ describe('per client IP', () => {
     await app.client.login('ip-one'); // 2
     await app.client.login('someone-else', 'wrong password'); // 3
     await app.client.login('ip-one', 'wrong password'); // 4
-    const limited = await app.client.request(LOGIN, { input: { usernameOrEmail: 'ip-one', password: 'correct horse battery' } }, {
-      headers: { 'x-forwarded-for': '203.0.113.9' },
-    });
+    const limited = await app.client.request(
+      LOGIN,
+      { input: { usernameOrEmail: 'ip-one', password: 'correct horse battery' } },
+      {
+        headers: { 'x-forwarded-for': '203.0.113.9' },
+      },
+    );
     expect(onlyError(limited).extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
-    const signup = await app.client.request('mutation { signup(input: {username: "ip-two", email: "ip2@example.com", password: "correct horse battery"}) { accessToken } }');
+    const signup = await app.client.request(
+      'mutation { signup(input: {username: "ip-two", email: "ip2@example.com", password: "correct horse battery"}) { accessToken } }',
+    );
     expect(onlyError(signup).extensions?.code).toBe('RATE_LIMITED');
   });
 
@@ -102,13 +125,19 @@ describe('per client IP', () => {
     const other = await startTestServer({ RATE_LIMIT_IP_REFRESHES: '2' }, app.database);
     try {
       const user = (await other.client.login('ip-one')).data!.login;
-      let token = user.refreshToken as string;
+      let token = user.refreshToken;
       for (let attempt = 0; attempt < 2; attempt++) {
-        const rotated = await other.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', { t: token });
+        const rotated = await other.client.request(
+          'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }',
+          { t: token },
+        );
         expect(rotated.errors).toBeUndefined();
         token = rotated.data.refresh.refreshToken;
       }
-      const limited = await other.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', { t: token });
+      const limited = await other.client.request(
+        'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }',
+        { t: token },
+      );
       expect(onlyError(limited).extensions?.code).toBe('RATE_LIMITED');
     } finally {
       await other.stop();
@@ -124,7 +153,11 @@ describe('behind a trusted proxy', () => {
   afterAll(() => app.stop());
 
   const fromClient = (ip: string, name: string) =>
-    app.client.request(LOGIN, { input: { usernameOrEmail: name, password: 'wrong password' } }, { headers: { 'x-forwarded-for': ip } });
+    app.client.request(
+      LOGIN,
+      { input: { usernameOrEmail: name, password: 'wrong password' } },
+      { headers: { 'x-forwarded-for': ip } },
+    );
 
   test('each client address named by the proxy has its own budget', async () => {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -176,14 +209,42 @@ describe('the counting statements', () => {
   });
 
   const commitMode = async () => (await pool.query('show synchronous_commit')).rows[0].synchronous_commit as string;
-  const points = async (key: string) => (await pool.query('select points from rate_limits where key = $1', [key])).rows[0]?.points as number | undefined;
+  const points = async (key: string) =>
+    (await pool.query('select points from rate_limits where key = $1', [key])).rows[0]?.points as number | undefined;
   const counts: Array<[string, () => Promise<unknown>]> = [
     ['an IP count', () => throttle.consumeIp(ThrottledAction.REFRESH, '198.51.100.7')],
     ['an account count', () => throttle.beginAccountAttempt('no-such-account')],
-    ['a login by username', () => statements.begin(Date.now(), throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.7'), 'nobody', throttle.accountCounter('unknown:nobody'))],
-    ['a login by email', () => statements.begin(Date.now(), throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.7'), 'nobody@example.com', throttle.accountCounter('unknown:nobody@example.com'))],
+    [
+      'a login by username',
+      () =>
+        statements.begin(
+          Date.now(),
+          throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.7'),
+          'nobody',
+          throttle.accountCounter('unknown:nobody'),
+        ),
+    ],
+    [
+      'a login by email',
+      () =>
+        statements.begin(
+          Date.now(),
+          throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.7'),
+          'nobody@example.com',
+          throttle.accountCounter('unknown:nobody@example.com'),
+        ),
+    ],
     // Over the IP's budget the statement counts nothing else, and still skips the flush.
-    ['a login over the IP budget', () => statements.begin(Date.now(), { ...throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.8'), limit: 0 }, 'nobody', throttle.accountCounter('unknown:nobody'))],
+    [
+      'a login over the IP budget',
+      () =>
+        statements.begin(
+          Date.now(),
+          { ...throttle.ipCounter(ThrottledAction.CREDENTIALS, '198.51.100.8'), limit: 0 },
+          'nobody',
+          throttle.accountCounter('unknown:nobody'),
+        ),
+    ],
   ];
 
   test.each(counts)('%s commits without waiting for the disk', async (_name, count) => {
@@ -197,11 +258,14 @@ describe('the counting statements', () => {
     }
   });
 
-  test.each(counts)('after %s, the next statement on the connection waits for the disk as before', async (_name, count) => {
-    const before = await commitMode();
-    await count();
-    expect(await commitMode()).toBe(before);
-  });
+  test.each(counts)(
+    'after %s, the next statement on the connection waits for the disk as before',
+    async (_name, count) => {
+      const before = await commitMode();
+      await count();
+      expect(await commitMode()).toBe(before);
+    },
+  );
 
   test('the counts are written', async () => {
     await throttle.consumeIp(ThrottledAction.REFRESH, '198.51.100.9');

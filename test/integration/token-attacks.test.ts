@@ -27,7 +27,8 @@ const USERS = '{ users { id } }';
 const REFRESH = 'mutation Refresh($t: String) { refresh(refreshToken: $t) { accessToken refreshToken } }';
 
 /** What no refusal may carry: jsonwebtoken's messages (which echo the expected iss and aud), or a stack. */
-const LEAKS = /jwt malformed|invalid signature|jwt (issuer|audience|signature|expired)|expected:|stacktrace|"stack"|\n\s+at |\bat \S+ \(/i;
+const LEAKS =
+  /jwt malformed|invalid signature|jwt (issuer|audience|signature|expired)|expected:|stacktrace|"stack"|\n\s+at |\bat \S+ \(/i;
 
 interface RawResult {
   status: number;
@@ -36,7 +37,12 @@ interface RawResult {
 }
 
 /** A POST with exactly these headers; the body is kept as text, to search it for leaks. */
-async function post(app: TestServer, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<RawResult> {
+async function post(
+  app: TestServer,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<RawResult> {
   const response = await fetch(app.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -59,7 +65,13 @@ interface ServerTarget extends TokenTarget {
   tokens: AuthPayload;
 }
 
-function serverTarget(app: TestServer, algorithm: JwtAlgorithm, key: string, publicKeyPem: string | undefined, tokens: AuthPayload): ServerTarget {
+function serverTarget(
+  app: TestServer,
+  algorithm: JwtAlgorithm,
+  key: string,
+  publicKeyPem: string | undefined,
+  tokens: AuthPayload,
+): ServerTarget {
   const access = decodeJwt(tokens.accessToken);
   const refresh = decodeJwt(tokens.refreshToken);
   const target: ServerTarget = {
@@ -95,9 +107,9 @@ function expectRefused(result: RawResult, field: string, reason: string, target:
   expect(result.body?.data ?? null).toBeNull();
   expect(result.body?.errors).toHaveLength(1);
   const [error] = result.body!.errors!;
-  expect(error!.path).toEqual([field]);
-  expect(error!.extensions?.code).toBe('UNAUTHENTICATED');
-  expect(error!.extensions?.reason).toBe(reason);
+  expect(error.path).toEqual([field]);
+  expect(error.extensions?.code).toBe('UNAUTHENTICATED');
+  expect(error.extensions?.reason).toBe(reason);
   expectNoLeak(result, target);
 }
 
@@ -135,7 +147,10 @@ beforeAll(async () => {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
   const hsApp = await startTestServer({ JWT_SECRET_KEY: secret });
-  const rsApp = await startTestServer({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pair.privateKey, JWT_PUBLIC_KEY: pair.publicKey }, hsApp.database);
+  const rsApp = await startTestServer(
+    { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: pair.privateKey, JWT_PUBLIC_KEY: pair.publicKey },
+    hsApp.database,
+  );
   const lenientApp = await startTestServer({ JWT_SECRET_KEY: lenientSecret, JWT_LEEWAY: '30' }, hsApp.database);
 
   const alice = await hsApp.client.signup('alice', PASSWORD);
@@ -171,7 +186,11 @@ function rows(kind: Kind): HostileRow<ServerTarget>[] {
 function rowNames(kind: Kind): { name: string; index: number; oversized: boolean }[] {
   const placeholder = { kid: '', genuine: () => '' } as unknown as ServerTarget;
   const targets = { hs: placeholder, rs: placeholder, lenient: placeholder };
-  return tokenAttackRows(kind, targets).map((row, index) => ({ name: row.name, index, oversized: row.oversized === true }));
+  return tokenAttackRows(kind, targets).map((row, index) => ({
+    name: row.name,
+    index,
+    oversized: row.oversized === true,
+  }));
 }
 
 const accessRowNames = rowNames('access').filter((row) => !row.oversized);
@@ -188,7 +207,11 @@ describe('the servers under attack', () => {
 
   test('issue tokens with the kid, issuer and audience the table signs with', () => {
     for (const target of [hs, rs, lenient]) {
-      expect(decodeJwt(target.tokens.accessToken).header).toEqual({ alg: target.algorithm, typ: 'at+jwt', kid: target.kid });
+      expect(decodeJwt(target.tokens.accessToken).header).toEqual({
+        alg: target.algorithm,
+        typ: 'at+jwt',
+        kid: target.kid,
+      });
       expect(target.issuer).toBe('tessera');
       expect(target.audience).toBe('tessera');
     }
@@ -198,7 +221,7 @@ describe('the servers under attack', () => {
 
 describe('me with a hostile access token in the Authorization header', () => {
   test.each(accessRowNames)('refuses $name', async ({ index }) => {
-    const row = rows('access')[index]!;
+    const row = rows('access')[index];
     expectRefused(await me(row.target, `Bearer ${row.token()}`), 'me', row.reason, row.target);
   });
 
@@ -207,13 +230,18 @@ describe('me with a hostile access token in the Authorization header', () => {
     { name: 'the scheme and a space ("Bearer ")', header: () => 'Bearer ' },
     { name: 'two schemes ("Bearer Bearer <token>")', header: () => `Bearer Bearer ${hs.tokens.accessToken}` },
     { name: 'two words after the scheme ("Bearer a b")', header: () => 'Bearer a b' },
-    { name: 'a genuine token followed by a second word', header: () => `Bearer ${hs.tokens.accessToken} ${hs.tokens.accessToken}` },
+    {
+      name: 'a genuine token followed by a second word',
+      header: () => `Bearer ${hs.tokens.accessToken} ${hs.tokens.accessToken}`,
+    },
   ])('refuses $name as TOKEN_INVALID', async ({ header }) => {
     expectRefused(await me(hs, header()), 'me', 'TOKEN_INVALID', hs);
   });
 
   test('refuses a 100 KB token with 431 before any GraphQL runs', async () => {
-    const token = rows('access').find((row) => row.oversized)!.token();
+    const token = rows('access')
+      .find((row) => row.oversized)!
+      .token();
     expect(token.length).toBeGreaterThan(100 * 1024);
     const result = await me(hs, `Bearer ${token}`);
     expect(result.status).toBe(431);
@@ -222,7 +250,9 @@ describe('me with a hostile access token in the Authorization header', () => {
   });
 
   test('sends an 8.5 KB token, one the HTTP server lets through to the verifier', () => {
-    const token = rows('access').find((row) => row.name.startsWith('an 8.5 KB'))!.token();
+    const token = rows('access')
+      .find((row) => row.name.startsWith('an 8.5 KB'))!
+      .token();
     expect(token.length).toBeGreaterThan(8192);
     expect(token.length).toBeLessThan(16 * 1024);
   });
@@ -249,37 +279,41 @@ describe('me with a hostile access token in the Authorization header', () => {
     expect(users.status).toBe(200);
     expect(users.body?.data ?? null).toBeNull();
     expect(users.body?.errors).toHaveLength(1);
-    expect(users.body!.errors![0]!.extensions?.code).toBe('FORBIDDEN');
+    expect(users.body!.errors![0].extensions?.code).toBe('FORBIDDEN');
   });
 });
 
 describe('refresh with a hostile refresh token', () => {
   test('rotates the hand-crafted baseline refresh token that every hostile row is a variation of', async () => {
     // On the RS256 server's session: its pair moves on to the generation the baseline was exchanged for.
-    rs.tokens = await refreshOk(rs.app, craft(rs, { kind: 'refresh' })) as AuthPayload;
+    rs.tokens = await refreshOk(rs.app, craft(rs, { kind: 'refresh' }));
     expect(decodeJwt(rs.tokens.refreshToken).payload.sid).toBe(rs.sid);
   });
 
   test.each(refreshRowNames)('refuses $name', async ({ index }) => {
-    const row = rows('refresh')[index]!;
+    const row = rows('refresh')[index];
     // A refresh token's expiry is its session's end: over HTTP, an expired one says so.
     const reason = row.reason === 'TOKEN_EXPIRED' ? 'SESSION_EXPIRED' : row.reason;
     expectRefused(await refresh(row.target, row.token()), 'refresh', reason, row.target);
   });
 
   test('refuses a 100 KB refresh token, a request body over GRAPHQL_MAX_BODY_BYTES, with a coded 413 before any GraphQL runs', async () => {
-    const token = rows('refresh').find((row) => row.oversized)!.token();
+    const token = rows('refresh')
+      .find((row) => row.oversized)!
+      .token();
     expect(token.length).toBeGreaterThan(hs.app.config.graphql.maxBodyBytes);
     const result = await refresh(hs, token);
     expect(result.status).toBe(413);
     expect(result.body?.data ?? null).toBeNull();
     expect(result.body?.errors).toHaveLength(1);
-    expect(result.body!.errors![0]!.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(result.body!.errors![0].extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     expectNoLeak(result, hs);
   });
 
   test('refuses an 8.5 KB refresh token, one that fits the request body, as TOKEN_INVALID', async () => {
-    const token = rows('refresh').find((row) => row.name.startsWith('an 8.5 KB'))!.token();
+    const token = rows('refresh')
+      .find((row) => row.name.startsWith('an 8.5 KB'))!
+      .token();
     expect(token.length).toBeGreaterThan(8192);
     expectRefused(await refresh(hs, token), 'refresh', 'TOKEN_INVALID', hs);
   });

@@ -45,7 +45,10 @@ const ME = '{ me { id } }';
 
 test('a signup that fails at its last write leaves no user and no session behind', async () => {
   const result = await withFailingAuditEvent('SIGNUP', () =>
-    app.client.request('mutation { signup(input: {username: "ghost", email: "ghost@example.com", password: "correct horse battery"}) { accessToken } }'));
+    app.client.request(
+      'mutation { signup(input: {username: "ghost", email: "ghost@example.com", password: "correct horse battery"}) { accessToken } }',
+    ),
+  );
   expect(onlyError(result).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
   expect(JSON.stringify(result)).not.toContain('injected failure');
   expect(await count('users', 'username_key = $1', ['ghost'])).toBe(0);
@@ -66,8 +69,10 @@ test('a failed rotation leaves the presented refresh token working', async () =>
 
 test('a failed logout of all sessions ends none of them', async () => {
   const bob = await app.client.signup('bob');
-  const second = (await app.client.login('bob')).data!.login as AuthPayload;
-  const failed = await withFailingAuditEvent('LOGOUT', () => app.client.request('mutation { logout(scope: ALL) }', {}, { token: bob.accessToken }));
+  const second = (await app.client.login('bob')).data!.login;
+  const failed = await withFailingAuditEvent('LOGOUT', () =>
+    app.client.request('mutation { logout(scope: ALL) }', {}, { token: bob.accessToken }),
+  );
   expect(onlyError(failed).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
 
   for (const token of [bob.accessToken, second.accessToken]) {
@@ -77,25 +82,29 @@ test('a failed logout of all sessions ends none of them', async () => {
 
 test('a failed password change keeps the old password and every session', async () => {
   const carol = await app.client.signup('carol');
-  const other = (await app.client.login('carol')).data!.login as AuthPayload;
+  const other = (await app.client.login('carol')).data!.login;
   const failed = await withFailingAuditEvent('PASSWORD_CHANGED', () =>
     app.client.request(
       'mutation { changePassword(currentPassword: "correct horse battery", newPassword: "a brand new passphrase") { accessToken } }',
       {},
       { token: carol.accessToken },
-    ));
+    ),
+  );
   expect(onlyError(failed).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
 
   expect((await app.client.request(ME, {}, { token: other.accessToken })).errors).toBeUndefined();
   expect((await app.client.login('carol', 'correct horse battery')).errors).toBeUndefined();
-  expect(onlyError(await app.client.login('carol', 'a brand new passphrase')).extensions?.reason).toBe('INVALID_CREDENTIALS');
+  expect(onlyError(await app.client.login('carol', 'a brand new passphrase')).extensions?.reason).toBe(
+    'INVALID_CREDENTIALS',
+  );
 });
 
 test('a failed account deletion keeps the account, its sessions and its tasks', async () => {
   const dave = await app.client.signup('dave');
   await app.client.request('mutation { createTask(title: "keep me") { id } }', {}, { token: dave.accessToken });
   const failed = await withFailingAuditEvent('ACCOUNT_DELETED', () =>
-    app.client.request('mutation { deleteMyAccount }', {}, { token: dave.accessToken }));
+    app.client.request('mutation { deleteMyAccount }', {}, { token: dave.accessToken }),
+  );
   expect(onlyError(failed).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
 
   const tasks = await app.client.request('{ myTasks { title } }', {}, { token: dave.accessToken });
@@ -105,12 +114,20 @@ test('a failed account deletion keeps the account, its sessions and its tasks', 
 test('a failed deactivation leaves the user active and signed in', async () => {
   const { Role } = await import('../../src/db/entities/index.js');
   await app.server.services.accounts.createUser(app.orm.em.fork(), {
-    username: 'admin', email: 'admin@example.com', password: 'an admin passphrase', roles: [Role.USER, Role.ADMIN],
+    username: 'admin',
+    email: 'admin@example.com',
+    password: 'an admin passphrase',
+    roles: [Role.USER, Role.ADMIN],
   });
-  const admin = (await app.client.login('admin', 'an admin passphrase')).data!.login as AuthPayload;
+  const admin = (await app.client.login('admin', 'an admin passphrase')).data!.login;
   const erin = await app.client.signup('erin');
   const failed = await withFailingAuditEvent('ACCOUNT_DISABLED', () =>
-    app.client.request('mutation D($id: ID!) { setUserActive(userId: $id, active: false) { id } }', { id: erin.user.id }, { token: admin.accessToken }));
+    app.client.request(
+      'mutation D($id: ID!) { setUserActive(userId: $id, active: false) { id } }',
+      { id: erin.user.id },
+      { token: admin.accessToken },
+    ),
+  );
   expect(onlyError(failed).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
 
   expect((await app.client.request(ME, {}, { token: erin.accessToken })).errors).toBeUndefined();

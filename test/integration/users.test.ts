@@ -5,7 +5,8 @@ import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const USER = 'query User($id: ID!) { user(id: $id) { id username email roles isActive createdAt } }';
-const USERS = 'query Users($limit: Int!, $offset: Int!) { users(limit: $limit, offset: $offset) { id username email } }';
+const USERS =
+  'query Users($limit: Int!, $offset: Int!) { users(limit: $limit, offset: $offset) { id username email } }';
 const MISSING_ID = '6f1c2a9e-0000-4000-8000-000000000000';
 
 let app: TestServer;
@@ -29,7 +30,11 @@ afterAll(() => app.stop());
 
 describe('me', () => {
   test('returns the viewer with their own email, roles and state', async () => {
-    const result = await app.client.request('{ me { id username email roles isActive createdAt } }', {}, { token: olga.accessToken });
+    const result = await app.client.request(
+      '{ me { id username email roles isActive createdAt } }',
+      {},
+      { token: olga.accessToken },
+    );
     expect(result.errors).toBeUndefined();
     expect(result.data.me).toEqual({
       id: olga.user.id,
@@ -51,7 +56,13 @@ describe('me', () => {
 describe('user(id)', () => {
   test("hides another user's email behind a FORBIDDEN error at that path, showing the rest", async () => {
     const result = await app.client.request(USER, { id: pavel.user.id }, { token: olga.accessToken });
-    expect(result.data.user).toMatchObject({ id: pavel.user.id, username: 'pavel', email: null, roles: ['USER'], isActive: true });
+    expect(result.data.user).toMatchObject({
+      id: pavel.user.id,
+      username: 'pavel',
+      email: null,
+      roles: ['USER'],
+      isActive: true,
+    });
     const error = onlyError(result);
     expect(error.path).toEqual(['user', 'email']);
     expect(error.extensions?.code).toBe('FORBIDDEN');

@@ -12,8 +12,10 @@ import { claimsOf, sleep, untilJustAfterSecond } from '../helpers/session-helper
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const ME = '{ me { id username email roles } }';
-const SET_ROLES = 'mutation Roles($userId: ID!, $roles: [Role!]!) { setUserRoles(userId: $userId, roles: $roles) { roles } }';
-const SET_ACTIVE = 'mutation Active($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { isActive } }';
+const SET_ROLES =
+  'mutation Roles($userId: ID!, $roles: [Role!]!) { setUserRoles(userId: $userId, roles: $roles) { roles } }';
+const SET_ACTIVE =
+  'mutation Active($userId: ID!, $active: Boolean!) { setUserActive(userId: $userId, active: $active) { isActive } }';
 
 let app: TestServer;
 let admin: AuthPayload;
@@ -29,8 +31,18 @@ test('a repeated me answers each viewer with their own user, never another', asy
   const olga = await app.client.signup('olga');
   const pavel = await app.client.signup('pavel');
   for (let round = 0; round < 3; round++) {
-    expect((await me(olga.accessToken)).data.me).toEqual({ id: olga.user.id, username: 'olga', email: 'olga@example.com', roles: ['USER'] });
-    expect((await me(pavel.accessToken)).data.me).toEqual({ id: pavel.user.id, username: 'pavel', email: 'pavel@example.com', roles: ['USER'] });
+    expect((await me(olga.accessToken)).data.me).toEqual({
+      id: olga.user.id,
+      username: 'olga',
+      email: 'olga@example.com',
+      roles: ['USER'],
+    });
+    expect((await me(pavel.accessToken)).data.me).toEqual({
+      id: pavel.user.id,
+      username: 'pavel',
+      email: 'pavel@example.com',
+      roles: ['USER'],
+    });
   }
 });
 
@@ -38,7 +50,11 @@ test('a role change shows in the very next me', async () => {
   const rita = await app.client.signup('rita');
   expect((await me(rita.accessToken)).data.me.roles).toEqual(['USER']);
   expect((await me(rita.accessToken)).data.me.roles).toEqual(['USER']);
-  const granted = await app.client.request(SET_ROLES, { userId: rita.user.id, roles: ['USER', 'ADMIN'] }, { token: admin.accessToken });
+  const granted = await app.client.request(
+    SET_ROLES,
+    { userId: rita.user.id, roles: ['USER', 'ADMIN'] },
+    { token: admin.accessToken },
+  );
   expect(granted.errors).toBeUndefined();
   expect((await me(rita.accessToken)).data.me.roles).toEqual(['USER', 'ADMIN']);
 });
@@ -57,7 +73,10 @@ test('a deactivated user is refused at once', async () => {
   const tara = await app.client.signup('tara');
   expect((await me(tara.accessToken)).errors).toBeUndefined();
   expect((await me(tara.accessToken)).errors).toBeUndefined();
-  expect((await app.client.request(SET_ACTIVE, { userId: tara.user.id, active: false }, { token: admin.accessToken })).errors).toBeUndefined();
+  expect(
+    (await app.client.request(SET_ACTIVE, { userId: tara.user.id, active: false }, { token: admin.accessToken }))
+      .errors,
+  ).toBeUndefined();
   expect(onlyError(await me(tara.accessToken)).extensions?.reason).toBe('TOKEN_REVOKED');
 });
 
@@ -70,7 +89,9 @@ test('an expired access token is refused with TOKEN_EXPIRED even after a remembe
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();
     expect((await shortLived.client.request(ME, {}, { token: una.accessToken })).errors).toBeUndefined();
     await sleep(Math.max(0, claimsOf(una.accessToken).exp * 1000 + 100 - Date.now()));
-    expect(onlyError(await shortLived.client.request(ME, {}, { token: una.accessToken })).extensions?.reason).toBe('TOKEN_EXPIRED');
+    expect(onlyError(await shortLived.client.request(ME, {}, { token: una.accessToken })).extensions?.reason).toBe(
+      'TOKEN_EXPIRED',
+    );
   } finally {
     await shortLived.stop();
   }
@@ -80,7 +101,11 @@ test('a query that also reads the database runs every time', async () => {
   const vera = await app.client.signup('vera');
   const query = '{ me { id } myTasks { title } }';
   expect((await me(vera.accessToken, query)).data.myTasks).toEqual([]);
-  const created = await app.client.request('mutation { createTask(title: "new") { id } }', {}, { token: vera.accessToken });
+  const created = await app.client.request(
+    'mutation { createTask(title: "new") { id } }',
+    {},
+    { token: vera.accessToken },
+  );
   expect(created.errors).toBeUndefined();
   expect((await me(vera.accessToken, query)).data.myTasks).toEqual([{ title: 'new' }]);
 });
@@ -112,7 +137,9 @@ describe('which operations are answered from the viewer alone', () => {
 
   test.each(cases)('%s: %s', (source, expected) => {
     const document = parse(source);
-    const operation = document.definitions.find((definition) => definition.kind === 'OperationDefinition') as OperationDefinitionNode;
+    const operation = document.definitions.find(
+      (definition) => definition.kind === 'OperationDefinition',
+    ) as OperationDefinitionNode;
     expect(answersFromViewerOnly(schema, operation, document)).toBe(expected);
   });
 });
@@ -150,7 +177,11 @@ describe('@AnsweredFromViewer is refused where a remembered answer would skip a 
   }
 
   async function check(resolver: Function): Promise<void> {
-    const options = { resolvers: [resolver] as [Function], authChecker: () => true, validate: false } satisfies BuildSchemaOptions;
+    const options = {
+      resolvers: [resolver] as [Function],
+      authChecker: () => true,
+      validate: false,
+    } satisfies BuildSchemaOptions;
     assertAnsweredFromViewerFields(await buildSchema(options), options);
   }
 

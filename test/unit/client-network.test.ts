@@ -13,7 +13,12 @@ test.each([
   ['a prefix inside a byte', '2001:db8:1234:5678::1', 60, '2001:db8:1234:5670::/60'],
   ['an IPv6 address, whole at 128', '2001:db8::1', 128, '2001:db8::1/128'],
   ['IPv6 loopback', '::1', 56, '::/56'],
-  ['what is not an address, cut to 64 characters', `not-an-address-${'x'.repeat(100)}`, 56, `not-an-address-${'x'.repeat(49)}`],
+  [
+    'what is not an address, cut to 64 characters',
+    `not-an-address-${'x'.repeat(100)}`,
+    56,
+    `not-an-address-${'x'.repeat(49)}`,
+  ],
 ])('%s', (_, ip, prefixLength, expected) => {
   expect(clientNetwork(ip, prefixLength)).toBe(expected);
 });

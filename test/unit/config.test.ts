@@ -63,40 +63,117 @@ interface RefusalRow {
 }
 
 const refusals: RefusalRow[] = [
-  { name: 'production without JWT_SECRET_KEY', env: { NODE_ENV: 'production', JWT_SECRET_KEY: undefined }, variable: 'JWT_SECRET_KEY' },
-  { name: 'production with a blank JWT_SECRET_KEY', env: { NODE_ENV: 'production', JWT_SECRET_KEY: '   ' }, variable: 'JWT_SECRET_KEY' },
+  {
+    name: 'production without JWT_SECRET_KEY',
+    env: { NODE_ENV: 'production', JWT_SECRET_KEY: undefined },
+    variable: 'JWT_SECRET_KEY',
+  },
+  {
+    name: 'production with a blank JWT_SECRET_KEY',
+    env: { NODE_ENV: 'production', JWT_SECRET_KEY: '   ' },
+    variable: 'JWT_SECRET_KEY',
+  },
   { name: 'a JWT_SECRET_KEY of 31 bytes', env: { JWT_SECRET_KEY: 'x'.repeat(31) }, variable: 'JWT_SECRET_KEY' },
-  { name: 'a JWT_SECRET_KEY of 31 bytes in production', env: { NODE_ENV: 'production', JWT_SECRET_KEY: randomBytes(31).toString('latin1').replace(/[^\x20-\x7e]/g, 'a') }, variable: 'JWT_SECRET_KEY' },
-  { name: 'JWT_ACCESS_TOKEN_EXPIRES "15 minutes"', env: { JWT_ACCESS_TOKEN_EXPIRES: '15 minutes' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
-  { name: 'JWT_ACCESS_TOKEN_EXPIRES "-1"', env: { JWT_ACCESS_TOKEN_EXPIRES: '-1' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
-  { name: 'JWT_ACCESS_TOKEN_EXPIRES "0"', env: { JWT_ACCESS_TOKEN_EXPIRES: '0' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
-  { name: 'JWT_ACCESS_TOKEN_EXPIRES "1.5h"', env: { JWT_ACCESS_TOKEN_EXPIRES: '1.5h' }, variable: 'JWT_ACCESS_TOKEN_EXPIRES' },
-  { name: 'JWT_REFRESH_TOKEN_EXPIRES "30 days"', env: { JWT_REFRESH_TOKEN_EXPIRES: '30 days' }, variable: 'JWT_REFRESH_TOKEN_EXPIRES' },
+  {
+    name: 'a JWT_SECRET_KEY of 31 bytes in production',
+    env: {
+      NODE_ENV: 'production',
+      JWT_SECRET_KEY: randomBytes(31)
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, 'a'),
+    },
+    variable: 'JWT_SECRET_KEY',
+  },
+  {
+    name: 'JWT_ACCESS_TOKEN_EXPIRES "15 minutes"',
+    env: { JWT_ACCESS_TOKEN_EXPIRES: '15 minutes' },
+    variable: 'JWT_ACCESS_TOKEN_EXPIRES',
+  },
+  {
+    name: 'JWT_ACCESS_TOKEN_EXPIRES "-1"',
+    env: { JWT_ACCESS_TOKEN_EXPIRES: '-1' },
+    variable: 'JWT_ACCESS_TOKEN_EXPIRES',
+  },
+  {
+    name: 'JWT_ACCESS_TOKEN_EXPIRES "0"',
+    env: { JWT_ACCESS_TOKEN_EXPIRES: '0' },
+    variable: 'JWT_ACCESS_TOKEN_EXPIRES',
+  },
+  {
+    name: 'JWT_ACCESS_TOKEN_EXPIRES "1.5h"',
+    env: { JWT_ACCESS_TOKEN_EXPIRES: '1.5h' },
+    variable: 'JWT_ACCESS_TOKEN_EXPIRES',
+  },
+  {
+    name: 'JWT_REFRESH_TOKEN_EXPIRES "30 days"',
+    env: { JWT_REFRESH_TOKEN_EXPIRES: '30 days' },
+    variable: 'JWT_REFRESH_TOKEN_EXPIRES',
+  },
   { name: 'JWT_LEEWAY "-5"', env: { JWT_LEEWAY: '-5' }, variable: 'JWT_LEEWAY' },
   { name: 'JWT_ALGORITHM "none"', env: { JWT_ALGORITHM: 'none' }, variable: 'JWT_ALGORITHM' },
   { name: 'JWT_ALGORITHM "HS512"', env: { JWT_ALGORITHM: 'HS512' }, variable: 'JWT_ALGORITHM' },
-  { name: 'RS256 without JWT_PRIVATE_KEY', env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: rsa.publicKeyPem }, variable: 'JWT_PRIVATE_KEY' },
-  { name: 'RS256 without JWT_PUBLIC_KEY', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem }, variable: 'JWT_PUBLIC_KEY' },
-  { name: 'a JWT_PRIVATE_KEY path that does not exist', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: path.join(root, 'missing.pem'), JWT_PUBLIC_KEY: rsa.publicKeyPem }, variable: 'JWT_PRIVATE_KEY' },
-  { name: 'a JWT_PUBLIC_KEY file that holds no PEM', env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: notPemFile }, variable: 'JWT_PUBLIC_KEY' },
+  {
+    name: 'RS256 without JWT_PRIVATE_KEY',
+    env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: rsa.publicKeyPem },
+    variable: 'JWT_PRIVATE_KEY',
+  },
+  {
+    name: 'RS256 without JWT_PUBLIC_KEY',
+    env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem },
+    variable: 'JWT_PUBLIC_KEY',
+  },
+  {
+    name: 'a JWT_PRIVATE_KEY path that does not exist',
+    env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: path.join(root, 'missing.pem'), JWT_PUBLIC_KEY: rsa.publicKeyPem },
+    variable: 'JWT_PRIVATE_KEY',
+  },
+  {
+    name: 'a JWT_PUBLIC_KEY file that holds no PEM',
+    env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: notPemFile },
+    variable: 'JWT_PUBLIC_KEY',
+  },
   { name: 'DATABASE_URL "mysql://x"', env: { DATABASE_URL: 'mysql://x' }, variable: 'DATABASE_URL' },
   { name: 'DATABASE_URL "not a url"', env: { DATABASE_URL: 'not a url' }, variable: 'DATABASE_URL' },
   { name: 'PORT "abc"', env: { PORT: 'abc' }, variable: 'PORT' },
   { name: 'PORT "70000"', env: { PORT: '70000' }, variable: 'PORT' },
   { name: 'PORT "80.5"', env: { PORT: '80.5' }, variable: 'PORT' },
-  { name: 'production with ARGON2_MEMORY_KIB=1024', env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' }, variable: 'ARGON2_MEMORY_KIB' },
-  { name: 'production with m=7168 KiB and t=1 (below memory x passes)', env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '7168', ARGON2_TIME_COST: '1' }, variable: 'ARGON2_MEMORY_KIB' },
-  { name: 'JWT_REFRESH_TOKEN_EXPIRES shorter than JWT_ACCESS_TOKEN_EXPIRES', env: { JWT_ACCESS_TOKEN_EXPIRES: '15m', JWT_REFRESH_TOKEN_EXPIRES: '14m' }, variable: 'JWT_REFRESH_TOKEN_EXPIRES' },
+  {
+    name: 'production with ARGON2_MEMORY_KIB=1024',
+    env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '1024' },
+    variable: 'ARGON2_MEMORY_KIB',
+  },
+  {
+    name: 'production with m=7168 KiB and t=1 (below memory x passes)',
+    env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '7168', ARGON2_TIME_COST: '1' },
+    variable: 'ARGON2_MEMORY_KIB',
+  },
+  {
+    name: 'JWT_REFRESH_TOKEN_EXPIRES shorter than JWT_ACCESS_TOKEN_EXPIRES',
+    env: { JWT_ACCESS_TOKEN_EXPIRES: '15m', JWT_REFRESH_TOKEN_EXPIRES: '14m' },
+    variable: 'JWT_REFRESH_TOKEN_EXPIRES',
+  },
   { name: 'JWT_HEADER_NAME "Auth orization"', env: { JWT_HEADER_NAME: 'Auth orization' }, variable: 'JWT_HEADER_NAME' },
   { name: 'JWT_HEADER_NAME "Authorization:"', env: { JWT_HEADER_NAME: 'Authorization:' }, variable: 'JWT_HEADER_NAME' },
   { name: 'JWT_HEADER_TYPE "Bearer token"', env: { JWT_HEADER_TYPE: 'Bearer token' }, variable: 'JWT_HEADER_TYPE' },
   { name: 'LOG_LEVEL "verbose"', env: { LOG_LEVEL: 'verbose' }, variable: 'LOG_LEVEL' },
   { name: 'GRAPHQL_INTROSPECTION "maybe"', env: { GRAPHQL_INTROSPECTION: 'maybe' }, variable: 'GRAPHQL_INTROSPECTION' },
   { name: 'TRUST_PROXY "not-an-address"', env: { TRUST_PROXY: 'not-an-address' }, variable: 'TRUST_PROXY' },
-  { name: 'RATE_LIMIT_IPV6_PREFIX "16" (one budget for whole providers)', env: { RATE_LIMIT_IPV6_PREFIX: '16' }, variable: 'RATE_LIMIT_IPV6_PREFIX' },
+  {
+    name: 'RATE_LIMIT_IPV6_PREFIX "16" (one budget for whole providers)',
+    env: { RATE_LIMIT_IPV6_PREFIX: '16' },
+    variable: 'RATE_LIMIT_IPV6_PREFIX',
+  },
   { name: 'RATE_LIMIT_IPV6_PREFIX "129"', env: { RATE_LIMIT_IPV6_PREFIX: '129' }, variable: 'RATE_LIMIT_IPV6_PREFIX' },
-  { name: 'THREAD_POOL_NICE "20" (nice values end at 19)', env: { THREAD_POOL_NICE: '20' }, variable: 'THREAD_POOL_NICE' },
-  { name: 'THREAD_POOL_NICE "-5" (raising priority needs privileges)', env: { THREAD_POOL_NICE: '-5' }, variable: 'THREAD_POOL_NICE' },
+  {
+    name: 'THREAD_POOL_NICE "20" (nice values end at 19)',
+    env: { THREAD_POOL_NICE: '20' },
+    variable: 'THREAD_POOL_NICE',
+  },
+  {
+    name: 'THREAD_POOL_NICE "-5" (raising priority needs privileges)',
+    env: { THREAD_POOL_NICE: '-5' },
+    variable: 'THREAD_POOL_NICE',
+  },
 ];
 
 describe('loadConfig refuses', () => {
@@ -151,22 +228,45 @@ describe('keys', () => {
 
   test('accepts PEM keys written on one line with \\n escapes, as in an .env file', () => {
     const escaped = (pem: string) => pem.trimEnd().replace(/\n/g, '\\n');
-    const { keys } = loadConfig(envWith({ JWT_ALGORITHM: 'rs256', JWT_PRIVATE_KEY: escaped(rsa.privateKeyPem), JWT_PUBLIC_KEY: escaped(rsa.publicKeyPem) })).config.jwt;
-    expect(keys).toEqual({ algorithm: 'RS256', privateKeyPem: rsa.privateKeyPem.trimEnd(), publicKeyPem: rsa.publicKeyPem.trimEnd() });
+    const { keys } = loadConfig(
+      envWith({
+        JWT_ALGORITHM: 'rs256',
+        JWT_PRIVATE_KEY: escaped(rsa.privateKeyPem),
+        JWT_PUBLIC_KEY: escaped(rsa.publicKeyPem),
+      }),
+    ).config.jwt;
+    expect(keys).toEqual({
+      algorithm: 'RS256',
+      privateKeyPem: rsa.privateKeyPem.trimEnd(),
+      publicKeyPem: rsa.publicKeyPem.trimEnd(),
+    });
   });
 
   test('refuses a JWT_PUBLIC_KEY that is not the public half of JWT_PRIVATE_KEY', () => {
-    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: rsaPem().publicKeyPem }), 'JWT_PUBLIC_KEY');
+    expectConfigError(
+      envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: rsaPem().publicKeyPem }),
+      'JWT_PUBLIC_KEY',
+    );
   });
 
   test('refuses an RSA key shorter than 2048 bits', () => {
     const weak = rsaPem(1024);
-    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: weak.privateKeyPem, JWT_PUBLIC_KEY: weak.publicKeyPem }), 'JWT_PRIVATE_KEY');
+    expectConfigError(
+      envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: weak.privateKeyPem, JWT_PUBLIC_KEY: weak.publicKeyPem }),
+      'JWT_PRIVATE_KEY',
+    );
   });
 
   test('refuses an EC key pair when RS256 is configured', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
-    expectConfigError(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: ec.privateKey, JWT_PUBLIC_KEY: ec.publicKey }), 'JWT_PRIVATE_KEY');
+    const ec = generateKeyPairSync('ec', {
+      namedCurve: 'prime256v1',
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    expectConfigError(
+      envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: ec.privateKey, JWT_PUBLIC_KEY: ec.publicKey }),
+      'JWT_PRIVATE_KEY',
+    );
   });
 
   test('outside production without a secret, generates one in TESSERA_DATA_DIR (mode 0600), warns, and reuses it', () => {
@@ -184,7 +284,12 @@ describe('keys', () => {
     const second = loadConfig(env);
     expect(second.warnings).toEqual([expect.stringContaining(secretFile)]);
     expect(second.config.jwt.keys).toEqual(firstKeys);
-    const signed = new TokenService(first.config.jwt).signAccessToken({ sub: randomUUID(), sid: randomUUID(), roles: ['USER'], fresh: false });
+    const signed = new TokenService(first.config.jwt).signAccessToken({
+      sub: randomUUID(),
+      sid: randomUUID(),
+      roles: ['USER'],
+      fresh: false,
+    });
     expect(new TokenService(second.config.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
   });
 
@@ -196,7 +301,16 @@ describe('keys', () => {
 
 test('returns a deeply frozen config', () => {
   const { config } = loadConfig(envWith({ TRUST_PROXY: 'loopback' }));
-  for (const part of [config, config.jwt, config.jwt.keys, config.sessions, config.argon2, config.graphql, config.throttle, config.trustProxy]) {
+  for (const part of [
+    config,
+    config.jwt,
+    config.jwt.keys,
+    config.sessions,
+    config.argon2,
+    config.graphql,
+    config.throttle,
+    config.trustProxy,
+  ]) {
     expect(Object.isFrozen(part)).toBe(true);
   }
   expect(() => {

@@ -29,7 +29,12 @@ function expectWeak(password: string, field = 'password'): void {
 
 /** The PHC string's parameter segment ("m=...,t=...,p=..."; argon2 writes them in its own order). */
 function parameters(hash: string): Record<string, string> {
-  return Object.fromEntries(hash.split('$')[3].split(',').map((pair) => pair.split('=')));
+  return Object.fromEntries(
+    hash
+      .split('$')[3]
+      .split(',')
+      .map((pair) => pair.split('=')),
+  );
 }
 
 function withParameters(hash: string, replacement: string): string {
@@ -123,7 +128,10 @@ describe('PasswordHasher', () => {
 
   test('verifies the right password and refuses a wrong one', async () => {
     await expect(hasher.verify(hash, password)).resolves.toEqual({ valid: true, needsRehash: false });
-    await expect(hasher.verify(hash, 'correct horse battery stapler')).resolves.toEqual({ valid: false, needsRehash: false });
+    await expect(hasher.verify(hash, 'correct horse battery stapler')).resolves.toEqual({
+      valid: false,
+      needsRehash: false,
+    });
     await expect(hasher.verify(hash, ` ${password}`)).resolves.toEqual({ valid: false, needsRehash: false });
   });
 
@@ -150,7 +158,10 @@ describe('PasswordHasher', () => {
     ['m=4194304 (4 GiB)', 'm=4194304,t=1,p=1'],
     ['t=5000', 'm=1024,t=5000,p=1'],
   ])('refuses a stored hash edited to %s', async (_, edit) => {
-    await expect(hasher.verify(withParameters(hash, edit), password)).resolves.toEqual({ valid: false, needsRehash: false });
+    await expect(hasher.verify(withParameters(hash, edit), password)).resolves.toEqual({
+      valid: false,
+      needsRehash: false,
+    });
   });
 
   test.each([
@@ -169,13 +180,19 @@ describe('PasswordHasher', () => {
     ['a bcrypt hash', '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'],
     ['an argon2id hash without salt and digest', '$argon2id$v=19$m=1024,t=1,p=1'],
     ['an argon2id hash with a corrupt digest', '$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$!!!!'],
-    ['an argon2id hash with non-numeric parameters', '$argon2id$v=19$m=lots,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'],
+    [
+      'an argon2id hash with non-numeric parameters',
+      '$argon2id$v=19$m=lots,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    ],
   ])('answers valid:false, without throwing, for %s', async (_, stored) => {
     await expect(hasher.verify(stored, password)).resolves.toEqual({ valid: false, needsRehash: false });
   });
 
   test('refuses a 1 MB password at verify', async () => {
-    await expect(hasher.verify(hash, `${password}${'x'.repeat(1024 * 1024)}`)).resolves.toEqual({ valid: false, needsRehash: false });
+    await expect(hasher.verify(hash, `${password}${'x'.repeat(1024 * 1024)}`)).resolves.toEqual({
+      valid: false,
+      needsRehash: false,
+    });
   });
 
   test('a refusal that argon2 never ran (an over-long password, a stored hash out of bounds) still costs a verify, so it does not tell that the account exists', async () => {
@@ -193,7 +210,9 @@ describe('PasswordHasher', () => {
     const wrongPassword = await cpuMicros(() => costly.verify(genuine, 'not the password'));
     const overLong = await cpuMicros(() => costly.verify(genuine, 'x'.repeat(1025)));
     const outOfBounds = await cpuMicros(() => costly.verify(withParameters(genuine, 'm=4194304,t=1,p=1'), password));
-    const unreadable = await cpuMicros(() => costly.verify('$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$!!!!', password));
+    const unreadable = await cpuMicros(() =>
+      costly.verify('$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$!!!!', password),
+    );
     expect(overLong).toBeGreaterThan(wrongPassword / 2);
     expect(outOfBounds).toBeGreaterThan(wrongPassword / 2);
     expect(unreadable).toBeGreaterThan(wrongPassword / 2);

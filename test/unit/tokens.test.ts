@@ -49,10 +49,19 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
     ({ privateKeyPem: key, publicKeyPem } = pair ?? generatePemKeyPair(algorithm));
     keyEnv = { JWT_ALGORITHM: algorithm, JWT_PRIVATE_KEY: key, JWT_PUBLIC_KEY: publicKeyPem };
   }
-  const env = { NODE_ENV: 'test', TESSERA_DATA_DIR: dataDir, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ...keyEnv, ...overrides };
+  const env = {
+    NODE_ENV: 'test',
+    TESSERA_DATA_DIR: dataDir,
+    JWT_ISSUER: ISSUER,
+    JWT_AUDIENCE: AUDIENCE,
+    ...keyEnv,
+    ...overrides,
+  };
   const jwt = loadConfig(env).config.jwt;
   const service = new TokenService(jwt);
-  const { kid } = decodeSegment(service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false }).token.split('.')[0]!) as { kid: string };
+  const { kid } = decodeSegment(
+    service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false }).token.split('.')[0],
+  ) as { kid: string };
   return {
     algorithm,
     service,
@@ -66,9 +75,10 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
     refreshTokenTtlSeconds: jwt.refreshTokenTtlSeconds,
     sub: USER_ID,
     sid: SESSION_ID,
-    genuine: (kind) => (kind === 'access'
-      ? service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER'], fresh: false }).token
-      : service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 86400).token),
+    genuine: (kind) =>
+      kind === 'access'
+        ? service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER'], fresh: false }).token
+        : service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 86400).token,
   };
 }
 
@@ -142,7 +152,11 @@ describe('verifyAccessToken', () => {
     expect(claims.iat).toBeLessThanOrEqual(nowSeconds());
     expect(signed.expiresAt).toBe(claims.exp);
     expect(signed.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(decodeSegment(signed.token.split('.')[0])).toEqual({ alg: 'HS256', typ: 'at+jwt', kid: expect.stringMatching(/^[A-Za-z0-9_-]{8,}$/) });
+    expect(decodeSegment(signed.token.split('.')[0])).toEqual({
+      alg: 'HS256',
+      typ: 'at+jwt',
+      kid: expect.stringMatching(/^[A-Za-z0-9_-]{8,}$/),
+    });
   });
 
   test('accepts a token that expired 10 s ago when the leeway is 30 s', () => {
@@ -179,7 +193,15 @@ describe('verifyRefreshToken', () => {
   test('accepts a freshly signed refresh token and returns its claims', () => {
     const signed = hs.service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 10 * 86400);
     const claims: RefreshClaims = hs.service.verifyRefreshToken(signed.token);
-    expect(claims).toEqual({ iss: ISSUER, aud: AUDIENCE, sub: USER_ID, sid: SESSION_ID, jti: signed.jti, iat: expect.any(Number), exp: signed.expiresAt });
+    expect(claims).toEqual({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub: USER_ID,
+      sid: SESSION_ID,
+      jti: signed.jti,
+      iat: expect.any(Number),
+      exp: signed.expiresAt,
+    });
     expect(decodeSegment(signed.token.split('.')[0])).toEqual({ alg: 'HS256', typ: 'refresh+jwt', kid: hs.kid });
   });
 
@@ -192,7 +214,10 @@ describe('verifyRefreshToken', () => {
   });
 
   test('caps the refresh expiry at the configured lifetime when the session ends later', () => {
-    const signed = hs.service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 10 * hs.jwt.refreshTokenTtlSeconds);
+    const signed = hs.service.signRefreshToken(
+      { sub: USER_ID, sid: SESSION_ID },
+      nowSeconds() + 10 * hs.jwt.refreshTokenTtlSeconds,
+    );
     const claims = hs.service.verifyRefreshToken(signed.token);
     expect(claims.exp - claims.iat).toBe(hs.jwt.refreshTokenTtlSeconds);
   });
@@ -210,16 +235,30 @@ describe.each([
   const otherAlgorithms = ['HS256', 'RS256', 'PS256', 'ES256'].filter((other) => other !== algorithm);
   /** The most tempting key for each other algorithm: the configured one when its type fits. */
   const keyFor = (other: string): string =>
-    other === 'HS256' ? fixture.publicKeyPem!
-      : other === 'ES256' ? es.key
-        : algorithm === 'ES256' ? rs.key : fixture.key;
+    other === 'HS256'
+      ? fixture.publicKeyPem!
+      : other === 'ES256'
+        ? es.key
+        : algorithm === 'ES256'
+          ? rs.key
+          : fixture.key;
 
   test('signs and verifies an access token and a refresh token', () => {
     const access = fixture.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['ADMIN'], fresh: true });
     expect(decodeSegment(access.token.split('.')[0])).toEqual({ alg: algorithm, typ: 'at+jwt', kid: fixture.kid });
-    expect(fixture.service.verifyAccessToken(access.token)).toMatchObject({ sub: USER_ID, sid: SESSION_ID, jti: access.jti, roles: ['ADMIN'], fresh: true });
+    expect(fixture.service.verifyAccessToken(access.token)).toMatchObject({
+      sub: USER_ID,
+      sid: SESSION_ID,
+      jti: access.jti,
+      roles: ['ADMIN'],
+      fresh: true,
+    });
     const refresh = fixture.service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 3600);
-    expect(fixture.service.verifyRefreshToken(refresh.token)).toMatchObject({ sub: USER_ID, sid: SESSION_ID, jti: refresh.jti });
+    expect(fixture.service.verifyRefreshToken(refresh.token)).toMatchObject({
+      sub: USER_ID,
+      sid: SESSION_ID,
+      jti: refresh.jti,
+    });
   });
 
   test(`rejects a token signed by another ${algorithm} key pair`, () => {
@@ -233,9 +272,15 @@ describe.each([
     expectRejected(() => fixture.service.verifyRefreshToken(signRefresh(stranger)), INVALID);
   });
 
-  test.each(otherAlgorithms)(`rejects a token with alg %s, however it is signed, when ${algorithm} is configured`, (other) => {
-    expectRejected(() => fixture.service.verifyAccessToken(craft(fixture, { header: { alg: other }, key: keyFor(other) })), INVALID);
-  });
+  test.each(otherAlgorithms)(
+    `rejects a token with alg %s, however it is signed, when ${algorithm} is configured`,
+    (other) => {
+      expectRejected(
+        () => fixture.service.verifyAccessToken(craft(fixture, { header: { alg: other }, key: keyFor(other) })),
+        INVALID,
+      );
+    },
+  );
 });
 
 test('loads RS256 keys from file paths and verifies tokens signed with the same keys given as PEM text', () => {
@@ -246,7 +291,11 @@ test('loads RS256 keys from file paths and verifies tokens signed with the same 
   writeFileSync(publicPath, pair.publicKeyPem);
   const fromFiles = createFixture('RS256', { JWT_PRIVATE_KEY: privatePath, JWT_PUBLIC_KEY: publicPath });
   const fromText = createFixture('RS256', {}, pair);
-  expect(fromFiles.jwt.keys).toEqual({ algorithm: 'RS256', privateKeyPem: pair.privateKeyPem, publicKeyPem: pair.publicKeyPem });
+  expect(fromFiles.jwt.keys).toEqual({
+    algorithm: 'RS256',
+    privateKeyPem: pair.privateKeyPem,
+    publicKeyPem: pair.publicKeyPem,
+  });
   expect(fromFiles.kid).toBe(fromText.kid);
   expect(fromFiles.service.verifyAccessToken(signAccess(fromText)).sub).toBe(USER_ID);
   expect(fromText.service.verifyAccessToken(signAccess(fromFiles)).sub).toBe(USER_ID);

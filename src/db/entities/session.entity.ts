@@ -11,7 +11,16 @@ import { User } from './user.entity.js';
 @Index({ name: 'sessions_user_id_index', properties: ['user'] })
 @Index({ name: 'sessions_expires_at_index', properties: ['expiresAt'] })
 export class Session {
-  [OptionalProps]?: 'id' | 'createdAt' | 'lastUsedAt' | 'previousRefreshJti' | 'rotatedAt' | 'revokedAt' | 'revokedReason' | 'userAgent' | 'ip';
+  [OptionalProps]?:
+    | 'id'
+    | 'createdAt'
+    | 'lastUsedAt'
+    | 'previousRefreshJti'
+    | 'rotatedAt'
+    | 'revokedAt'
+    | 'revokedReason'
+    | 'userAgent'
+    | 'ip';
 
   @PrimaryKey({ type: types.uuid })
   id: string = randomUUID();

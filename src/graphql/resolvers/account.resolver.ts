@@ -11,17 +11,28 @@ export class AccountResolver {
   @Authorized()
   @Mutation(() => AuthPayloadType, { description: 'Proves the password again: fresh tokens for the same session.' })
   async reauthenticate(@Arg('password') password: string, @Ctx() context: Context): Promise<AuthPayloadType> {
-    return toAuthPayload(await context.services.accounts.reauthenticate(context.em, viewerRef(context), password, context.meta), context);
+    return toAuthPayload(
+      await context.services.accounts.reauthenticate(context.em, viewerRef(context), password, context.meta),
+      context,
+    );
   }
 
   @Authorized()
-  @Mutation(() => AuthPayloadType, { description: 'Ends every other session of the user and returns fresh tokens for this one.' })
+  @Mutation(() => AuthPayloadType, {
+    description: 'Ends every other session of the user and returns fresh tokens for this one.',
+  })
   async changePassword(
     @Arg('currentPassword') currentPassword: string,
     @Arg('newPassword') newPassword: string,
     @Ctx() context: Context,
   ): Promise<AuthPayloadType> {
-    const tokens = await context.services.accounts.changePassword(context.em, viewerRef(context), currentPassword, newPassword, context.meta);
+    const tokens = await context.services.accounts.changePassword(
+      context.em,
+      viewerRef(context),
+      currentPassword,
+      newPassword,
+      context.meta,
+    );
     return toAuthPayload(tokens, context);
   }
 

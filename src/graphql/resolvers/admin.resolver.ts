@@ -34,21 +34,35 @@ export class AdminResolver {
     @Ctx() context: Context,
   ): Promise<UserType> {
     const user = isUuid(userId)
-      ? await context.services.administration.setRoles(context.em, viewerRef(context).userId, userId, roles, context.meta)
+      ? await context.services.administration.setRoles(
+          context.em,
+          viewerRef(context).userId,
+          userId,
+          roles,
+          context.meta,
+        )
       : null;
     if (!user) throw notFound('User');
     return user;
   }
 
   @Authorized<Requirement>(Role.ADMIN, AccessRule.FRESH)
-  @Mutation(() => UserType, { description: 'Deactivating ends all of the user\'s sessions at once and refuses their logins.' })
+  @Mutation(() => UserType, {
+    description: "Deactivating ends all of the user's sessions at once and refuses their logins.",
+  })
   async setUserActive(
     @Arg('userId', () => ID) userId: string,
     @Arg('active') active: boolean,
     @Ctx() context: Context,
   ): Promise<UserType> {
     const user = isUuid(userId)
-      ? await context.services.administration.setActive(context.em, viewerRef(context).userId, userId, active, context.meta)
+      ? await context.services.administration.setActive(
+          context.em,
+          viewerRef(context).userId,
+          userId,
+          active,
+          context.meta,
+        )
       : null;
     if (!user) throw notFound('User');
     return user;

@@ -25,14 +25,17 @@ export function toAuthPayload(tokens: IssuedTokens, context: Context): AuthPaylo
 @Resolver()
 export class AuthResolver {
   @Public()
-  @Mutation(() => AuthPayloadType, { description: 'Creates an account with the USER role and logs it in (fresh tokens).' })
+  @Mutation(() => AuthPayloadType, {
+    description: 'Creates an account with the USER role and logs it in (fresh tokens).',
+  })
   async signup(@Arg('input', () => SignupInput) input: SignupInput, @Ctx() context: Context): Promise<AuthPayloadType> {
     return toAuthPayload(await context.services.accounts.signup(context.em, input, context.meta), context);
   }
 
   @Public()
   @Mutation(() => AuthPayloadType, {
-    description: 'Rotates: a new access token (not fresh) and a new refresh token for the same session. Takes the refresh token as the argument, or else from the Authorization header.',
+    description:
+      'Rotates: a new access token (not fresh) and a new refresh token for the same session. Takes the refresh token as the argument, or else from the Authorization header.',
   })
   async refresh(
     @Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined,

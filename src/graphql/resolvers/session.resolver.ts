@@ -25,7 +25,9 @@ export class SessionResolver {
   }
 
   @Authorized()
-  @Mutation(() => Boolean, { description: 'Ends sessions at once: their access tokens fail with TOKEN_REVOKED on the next request.' })
+  @Mutation(() => Boolean, {
+    description: 'Ends sessions at once: their access tokens fail with TOKEN_REVOKED on the next request.',
+  })
   async logout(
     @Arg('scope', () => LogoutScope, { defaultValue: LogoutScope.CURRENT }) scope: LogoutScope,
     @Ctx() context: Context,
@@ -38,7 +40,8 @@ export class SessionResolver {
   @Mutation(() => Boolean, { description: "Ends one of the viewer's own sessions; any other id is NOT_FOUND." })
   async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     const { userId } = viewerRef(context);
-    if (!isUuid(id) || !(await context.services.sessions.revokeOwn(context.em, userId, id, context.meta))) throw notFound('Session');
+    if (!isUuid(id) || !(await context.services.sessions.revokeOwn(context.em, userId, id, context.meta)))
+      throw notFound('Session');
     return true;
   }
 }

@@ -18,7 +18,11 @@ function checkTitle(raw: string): string {
   const title = raw.trim();
   // PostgreSQL text cannot hold NUL; other control characters have no place in a title either.
   if (title.length < 1 || title.length > TITLE_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(title)) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, `title must be 1 to ${TITLE_MAX_LENGTH} characters, without control characters`, { field: 'title' });
+    throw new PublicError(
+      ErrorCode.BAD_USER_INPUT,
+      `title must be 1 to ${TITLE_MAX_LENGTH} characters, without control characters`,
+      { field: 'title' },
+    );
   }
   return title;
 }
@@ -45,7 +49,10 @@ export class TaskResolver {
   }
 
   @Authorized()
-  @Query(() => TaskType, { nullable: true, description: 'A task of the viewer (any task for an ADMIN); null otherwise.' })
+  @Query(() => TaskType, {
+    nullable: true,
+    description: 'A task of the viewer (any task for an ADMIN); null otherwise.',
+  })
   async task(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<TaskType | null> {
     const task = await findVisibleTask(context, id);
     return task ? toTaskType(task) : null;

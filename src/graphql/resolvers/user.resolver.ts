@@ -34,7 +34,8 @@ export class UserResolver {
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
     @Ctx() context: Context,
   ): Promise<UserType[]> {
-    if (limit < 1 || limit > MAX_PAGE) throw new PublicError(ErrorCode.BAD_USER_INPUT, `limit must be from 1 to ${MAX_PAGE}`, { field: 'limit' });
+    if (limit < 1 || limit > MAX_PAGE)
+      throw new PublicError(ErrorCode.BAD_USER_INPUT, `limit must be from 1 to ${MAX_PAGE}`, { field: 'limit' });
     if (offset < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'offset must not be negative', { field: 'offset' });
     const users = await context.em.find(User, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit, offset });
     return users.map(toUserView);

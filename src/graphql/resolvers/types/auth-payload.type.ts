@@ -23,7 +23,8 @@ export class AuthPayloadType {
 
   @Field(() => String, {
     nullable: true,
-    description: 'From signup and login only: keep it on this client and send it with its next logins (LoginInput.deviceToken). It grants nothing else.',
+    description:
+      'From signup and login only: keep it on this client and send it with its next logins (LoginInput.deviceToken). It grants nothing else.',
   })
   deviceToken?: string | null;
 }

@@ -10,7 +10,8 @@ export class LoginInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The deviceToken of an earlier signup or login on this client: while repeated failures lock the account, it still lets this client try (against a count of its own). One that fails any check is ignored.',
+    description:
+      'The deviceToken of an earlier signup or login on this client: while repeated failures lock the account, it still lets this client try (against a count of its own). One that fails any check is ignored.',
   })
   deviceToken?: string | null;
 }

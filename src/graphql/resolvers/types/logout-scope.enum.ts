@@ -6,7 +6,7 @@ registerEnumType(LogoutScope, {
   description: 'Which sessions a logout ends.',
   valuesConfig: {
     CURRENT: { description: 'The session of the token making the request.' },
-    OTHERS: { description: "Every other session of the user (the other devices)." },
+    OTHERS: { description: 'Every other session of the user (the other devices).' },
     ALL: { description: 'Every session of the user, this one included.' },
   },
 });

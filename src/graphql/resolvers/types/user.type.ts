@@ -3,7 +3,9 @@ import type { UserView } from '../../../auth/user-view.js';
 import { AccessRule } from '../../auth-checker.js';
 import { Role } from './role.enum.js';
 
-@ObjectType('User', { description: 'A person with an account. The password hash has no field: it never leaves the server.' })
+@ObjectType('User', {
+  description: 'A person with an account. The password hash has no field: it never leaves the server.',
+})
 export class UserType implements UserView {
   @Field(() => ID)
   id!: string;
@@ -12,7 +14,10 @@ export class UserType implements UserView {
   username!: string;
 
   @Authorized(AccessRule.SELF_OR_ADMIN)
-  @Field(() => String, { nullable: true, description: 'Visible to the user themself and to ADMINs; anyone else gets null and a FORBIDDEN error.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Visible to the user themself and to ADMINs; anyone else gets null and a FORBIDDEN error.',
+  })
   email!: string;
 
   @Field(() => [Role])

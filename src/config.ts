@@ -76,6 +76,8 @@ export interface Config {
     readonly maxAliases: number;
     readonly maxTokens: number;
     readonly maxCost: number;
+    /** The performance fast paths of the fields Tessera marks (src/graphql/fast-path/). */
+    readonly fastPaths: boolean;
   };
   readonly throttle: {
     /** Credential attempts (login, signup, reauthenticate, changePassword) per client IP per window. */
@@ -364,6 +366,7 @@ export function loadConfig(env: Env): LoadedConfig {
       maxAliases: read.integer('GRAPHQL_MAX_ALIASES', 15, 0, 1000),
       maxTokens: read.integer('GRAPHQL_MAX_TOKENS', 1000, 50, 100_000),
       maxCost: read.integer('GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
+      fastPaths: read.boolean('GRAPHQL_FAST_PATHS', true),
     },
     throttle: {
       ipAttempts: read.integer('RATE_LIMIT_IP_ATTEMPTS', 30, 1, 1_000_000),

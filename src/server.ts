@@ -13,8 +13,8 @@ import type { Orm } from './db/orm.js';
 import { createContextBuilder, type Context } from './graphql/context.js';
 import { createErrorFormatter, ErrorCode } from './graphql/errors.js';
 import { createOperationLimits } from './graphql/operation-limits.js';
+import { createViewerResultCache } from './graphql/fast-path/index.js';
 import { buildTesseraSchema } from './graphql/schema.js';
-import { createViewerResultCache } from './graphql/viewer-result-cache.js';
 import type { Logger } from './logger.js';
 
 export interface TesseraServer {
@@ -44,7 +44,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
   const databaseUrl = orm.config.get('clientUrl') as string;
   const services = createAuthServices(config, databaseUrl);
   const limits = createOperationLimits(config);
-  const schema = await buildTesseraSchema();
+  const schema = await buildTesseraSchema({ fastPaths: config.graphql.fastPaths });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: createErrorFormatter(logger),

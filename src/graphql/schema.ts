@@ -1,15 +1,15 @@
 // The executable schema, and its printed form committed as schema.graphql.
-import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
-import { assertAnsweredFromViewerFields } from './answered-from-viewer.js';
 import { authChecker } from './auth-checker.js';
+import { applyFastPaths } from './fast-path/index.js';
 import { AccountResolver } from './resolvers/account.resolver.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
-import { authorizeSynchronously } from './synchronous-authorization.js';
+import { rootFieldResolvers } from './root-field-resolvers.js';
 
 export const RESOLVERS = [
   AuthResolver,
@@ -26,15 +26,17 @@ const BUILD_OPTIONS = {
   // A denied nullable field resolves to null with its error; a denied non-null one fails its parent.
   authMode: 'error',
   validate: false,
-  // No container and no global middleware: synchronous-authorization.ts relies on both (it
-  // refuses to run otherwise).
 } satisfies BuildSchemaOptions;
 
-export async function buildTesseraSchema(): Promise<GraphQLSchema> {
+export interface SchemaOptions {
+  /** The fields Tessera marks take the fast paths (config `GRAPHQL_FAST_PATHS`); default on. */
+  fastPaths?: boolean;
+}
+
+export async function buildTesseraSchema({ fastPaths = true }: SchemaOptions = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema(BUILD_OPTIONS);
   assertEveryRootFieldGuarded(schema);
-  authorizeSynchronously(schema, BUILD_OPTIONS);
-  assertAnsweredFromViewerFields(schema, BUILD_OPTIONS);
+  if (fastPaths) applyFastPaths(schema, BUILD_OPTIONS);
   return schema;
 }
 
@@ -44,25 +46,26 @@ export interface RootFieldAccess {
   access: 'public' | 'guarded' | 'unguarded';
 }
 
-/** How each root field is protected: explicitly @Public, @Authorized, or (a bug) neither. */
-export function describeRootFieldAccess(schema: GraphQLSchema): RootFieldAccess[] {
+/**
+ * How each root field is protected: explicitly @Public, @Authorized, or (a bug) neither.
+ * `resolverClasses` are the ones the schema was built from.
+ */
+export function describeRootFieldAccess(
+  schema: GraphQLSchema,
+  resolverClasses: readonly unknown[] = RESOLVERS,
+): RootFieldAccess[] {
   const storage = getMetadataStorage();
   const guarded = new Set(storage.authorizedFields.map((meta) => `${meta.target.name}.${meta.fieldName}`));
-  const resolverMethods = [...storage.queries, ...storage.mutations];
-  const rows: RootFieldAccess[] = [];
-  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
-    if (!(type instanceof GraphQLObjectType)) continue;
-    for (const field of Object.values(type.getFields())) {
-      const method = resolverMethods.find((meta) => meta.schemaName === field.name);
+  return rootFieldResolvers(schema, resolverClasses)
+    .filter(({ type }) => type !== schema.getSubscriptionType())
+    .map(({ type, field, resolver }) => {
       const isGuarded =
-        method !== undefined &&
-        (guarded.has(`${method.target.name}.${method.methodName}`) ||
-          storage.authorizedResolver.some((meta) => meta.target === method.target));
+        resolver !== undefined &&
+        (guarded.has(`${resolver.target.name}.${resolver.methodName}`) ||
+          storage.authorizedResolver.some((meta) => meta.target === resolver.target));
       const access = field.extensions?.public === true ? 'public' : isGuarded ? 'guarded' : 'unguarded';
-      rows.push({ type: type.name as RootFieldAccess['type'], field: field.name, access });
-    }
-  }
-  return rows;
+      return { type: type.name as RootFieldAccess['type'], field: field.name, access };
+    });
 }
 
 function assertEveryRootFieldGuarded(schema: GraphQLSchema): void {

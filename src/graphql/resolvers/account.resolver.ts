@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { AccessRule } from '../auth-checker.js';
 import type { Context } from '../context.js';
+import { FastAuthorized } from '../fast-path/index.js';
 import { toAuthPayload } from './auth.resolver.js';
 import { AuthPayloadType } from './types/auth-payload.type.js';
 import { viewerRef } from './viewer.js';
@@ -37,6 +38,7 @@ export class AccountResolver {
   }
 
   @Authorized(AccessRule.FRESH)
+  @FastAuthorized()
   @Mutation(() => Boolean, { description: 'Deletes the account, its sessions and its data. Needs a fresh token.' })
   async deleteMyAccount(@Ctx() context: Context): Promise<boolean> {
     await context.services.accounts.deleteAccount(context.em, viewerRef(context), context.meta);

@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
+import { FastAuthorized } from '../fast-path/index.js';
 import { isUuid } from '../../auth/ids.js';
 import { LogoutScope } from './types/logout-scope.enum.js';
 import { SessionType } from './types/session.type.js';
@@ -9,6 +10,7 @@ import { viewerOf, viewerRef } from './viewer.js';
 @Resolver(() => SessionType)
 export class SessionResolver {
   @Authorized()
+  @FastAuthorized()
   @Query(() => [SessionType], { description: "The viewer's live sessions, most recently used first." })
   async mySessions(@Ctx() context: Context): Promise<SessionType[]> {
     const viewer = viewerOf(context);

@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphq
 import { toUserView, type UserView } from '../../auth/user-view.js';
 import { Role, Task } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
+import { FastAuthorized } from '../fast-path/index.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { isUuid } from '../../auth/ids.js';
 import { TaskType } from './types/task.type.js';
@@ -41,6 +42,7 @@ async function findVisibleTask(context: Context, id: string): Promise<Task | nul
 @Resolver(() => TaskType)
 export class TaskResolver {
   @Authorized()
+  @FastAuthorized()
   @Query(() => [TaskType], { description: "The viewer's own tasks, oldest first." })
   async myTasks(@Ctx() context: Context): Promise<TaskType[]> {
     const viewer = viewerOf(context);

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import { toUserView } from '../../auth/user-view.js';
 import { Role, User } from '../../db/entities/index.js';
-import { AnsweredFromViewer } from '../answered-from-viewer.js';
+import { AnsweredFromViewer, FastAuthorized } from '../fast-path/index.js';
 import type { Context } from '../context.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { isUuid } from '../../auth/ids.js';
@@ -13,6 +13,7 @@ const MAX_PAGE = 100;
 @Resolver(() => UserType)
 export class UserResolver {
   @Authorized()
+  @FastAuthorized()
   @AnsweredFromViewer()
   @Query(() => UserType, { description: 'The signed-in user.' })
   me(@Ctx() context: Context): UserType {

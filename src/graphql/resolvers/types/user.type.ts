@@ -1,8 +1,10 @@
 import { Authorized, Field, ID, ObjectType } from 'type-graphql';
 import type { UserView } from '../../../auth/user-view.js';
 import { AccessRule } from '../../auth-checker.js';
+import { FastAuthorized } from '../../fast-path/index.js';
 import { Role } from './role.enum.js';
 
+@FastAuthorized()
 @ObjectType('User', {
   description: 'A person with an account. The password hash has no field: it never leaves the server.',
 })

@@ -1,18 +1,20 @@
 // Answers a query made only of fields that are functions of the viewer's user (`me { id username
 // email roles }`) from that user's previous result, without running graphql-js again: executing
-// such a selection cost more than everything else `me` does (README, Performance).
+// such a selection cost more than everything else `me` does (README, Performance). Only fields
+// the fast paths checked count (answered-from-viewer.ts): with them off, nothing is remembered.
 //
 // Why it cannot serve stale or foreign data: results hang off the principal cache's UserView
 // object (principal.ts), which is replaced whenever the user changes and dropped on every
 // invalidation, so a result lives exactly as long as the data it was computed from. The
 // request's token was verified and its session checked before this runs, like any other request;
 // a request without a viewer never reaches the cache. Results with errors are not kept.
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import {
   getNamedType,
   GraphQLObjectType,
   Kind,
+  OperationTypeNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -20,11 +22,11 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { UserView } from '../auth/user-view.js';
-import { Role } from '../db/entities/index.js';
-import { ANSWERED_FROM_VIEWER } from './answered-from-viewer.js';
-import { AccessRule } from './auth-checker.js';
-import type { Context } from './context.js';
+import type { UserView } from '../../auth/user-view.js';
+import { Role } from '../../db/entities/index.js';
+import { AccessRule } from '../auth-checker.js';
+import type { Context } from '../context.js';
+import { isAnsweredFromViewer } from './answered-from-viewer.js';
 import { PLAIN_PROPERTY } from './synchronous-authorization.js';
 
 /** Distinct cacheable operations remembered per user: clients send one or two. */
@@ -42,6 +44,7 @@ function operationKey(context: GraphQLRequestContext<Context>): string {
 type Data = Record<string, unknown>;
 
 export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlugin<Context> {
+  if (!Object.values(schema.getQueryType()?.getFields() ?? {}).some(isAnsweredFromViewer)) return {};
   const cacheable = new WeakMap<OperationDefinitionNode, boolean>();
   const results = new WeakMap<UserView, Map<string, Data>>();
 
@@ -57,31 +60,34 @@ export function createViewerResultCache(schema: GraphQLSchema): ApolloServerPlug
   };
 
   return {
-    async requestDidStart() {
+    requestDidStart() {
       let toKeep: { user: UserView; key: string } | undefined;
-      return {
-        async responseForOperation(context) {
-          if (!isCacheable(context)) return null;
+      const listener: GraphQLRequestListener<Context> = {
+        responseForOperation(context) {
+          if (!isCacheable(context)) return Promise.resolve(null);
           const user = context.contextValue.auth.viewer!.user;
           const key = operationKey(context);
           const data = results.get(user)?.get(key);
           if (data)
-            return {
+            return Promise.resolve({
               http: { status: undefined, headers: new HeaderMap() },
               body: { kind: 'single', singleResult: { data } },
-            };
+            });
           toKeep = { user, key };
-          return null;
+          return Promise.resolve(null);
         },
-        async willSendResponse(context) {
+        willSendResponse(context) {
           const body = context.response.body;
-          if (!toKeep || body.kind !== 'single' || body.singleResult.errors || !body.singleResult.data) return;
-          let kept = results.get(toKeep.user);
-          if (!kept) results.set(toKeep.user, (kept = new Map()));
-          if (kept.size >= MAX_RESULTS_PER_USER) kept.clear();
-          kept.set(toKeep.key, deepFreeze(body.singleResult.data));
+          if (toKeep && body.kind === 'single' && !body.singleResult.errors && body.singleResult.data) {
+            let kept = results.get(toKeep.user);
+            if (!kept) results.set(toKeep.user, (kept = new Map<string, Data>()));
+            if (kept.size >= MAX_RESULTS_PER_USER) kept.clear();
+            kept.set(toKeep.key, deepFreeze(body.singleResult.data));
+          }
+          return Promise.resolve();
         },
       };
+      return Promise.resolve(listener);
     },
   };
 }
@@ -95,7 +101,7 @@ export function answersFromViewerOnly(
   operation: OperationDefinitionNode,
   document: DocumentNode | undefined,
 ): boolean {
-  if (operation.operation !== 'query' || (operation.variableDefinitions?.length ?? 0) > 0) return false;
+  if (operation.operation !== OperationTypeNode.QUERY || (operation.variableDefinitions?.length ?? 0) > 0) return false;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document?.definitions ?? []) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -110,14 +116,15 @@ export function answersFromViewerOnly(
 
 type FieldTest = (field: GraphQLField<unknown, unknown>) => boolean;
 
-const isAnsweredFromViewer: FieldTest = (field) => field.extensions?.[ANSWERED_FROM_VIEWER] === true;
-
 /** Roles and SELF_OR_ADMIN are decided by the viewer's user and the root; FRESH by the token. */
 const DECIDED_BY_USER: ReadonlySet<string> = new Set<string>([...Object.values(Role), AccessRule.SELF_OR_ADMIN]);
 
 const isPlainPropertyOfUser: FieldTest = (field) => {
   const requirements = (field.extensions as Record<symbol, unknown>)[PLAIN_PROPERTY];
-  return Array.isArray(requirements) && requirements.every((requirement) => DECIDED_BY_USER.has(requirement));
+  return (
+    Array.isArray(requirements) &&
+    requirements.every((requirement: unknown) => typeof requirement === 'string' && DECIDED_BY_USER.has(requirement))
+  );
 };
 
 function selectsOnly(

@@ -15,10 +15,7 @@ export interface RootFieldResolver {
 }
 
 /** `resolverClasses` are the `resolvers` the schema was built with. */
-export function rootFieldResolvers(
-  schema: GraphQLSchema,
-  resolverClasses: readonly unknown[],
-): RootFieldResolver[] {
+export function rootFieldResolvers(schema: GraphQLSchema, resolverClasses: readonly unknown[]): RootFieldResolver[] {
   const storage = getMetadataStorage();
   const classes = new Set(resolverClasses);
   const byType: Array<[GraphQLObjectType | null | undefined, readonly ResolverMetadata[]]> = [

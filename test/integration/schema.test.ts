@@ -4,13 +4,23 @@
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { GraphQLObjectType } from 'graphql';
-import { Authorized, buildSchema, Ctx, Query, Resolver } from 'type-graphql';
+import { graphql, GraphQLObjectType } from 'graphql';
+import {
+  Authorized,
+  buildSchema,
+  Ctx,
+  Query,
+  Resolver,
+  type BuildSchemaOptions,
+  type ContainerType,
+  type MiddlewareFn,
+} from 'type-graphql';
+import type { Context } from '../../src/graphql/context.js';
 import { authChecker } from '../../src/graphql/auth-checker.js';
+import { applyFastPaths, describeFastPaths } from '../../src/graphql/fast-path/index.js';
 import { AuthResolver } from '../../src/graphql/resolvers/auth.resolver.js';
+import { UserResolver } from '../../src/graphql/resolvers/user.resolver.js';
 import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile } from '../../src/graphql/schema.js';
-import { SYNCHRONOUSLY_AUTHORIZED } from '../../src/graphql/synchronous-authorization.js';
-import { onlyError } from '../helpers/graphql-client.js';
 import { createAdmin } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -36,6 +46,41 @@ class ImpostorResolver {
   users(@Ctx() _context: unknown): string[] {
     return ['everyone'];
   }
+}
+
+/** An application's own resolver, as type-graphql documents it, that nobody marked. */
+@Resolver()
+class NotesResolver {
+  @Authorized()
+  @Query(() => [String])
+  myNotes(@Ctx() _context: Context): string[] {
+    return ['a note'];
+  }
+}
+
+/** A resolver whose dependency only a DI container can supply. */
+@Resolver()
+class InjectedResolver {
+  constructor(private readonly greeting: string) {}
+
+  @Authorized()
+  @Query(() => String)
+  injected(@Ctx() _context: Context): string {
+    return this.greeting;
+  }
+}
+
+/** What the authChecker and `me` read of a request's context: a signed-in USER. */
+function signedIn(): Context {
+  const user = {
+    id: 'u1',
+    username: 'nora',
+    email: 'nora@example.com',
+    roles: ['USER'],
+    isActive: true,
+    createdAt: new Date(),
+  };
+  return { auth: { viewer: { user, fresh: true } } } as unknown as Context;
 }
 
 describe('schema.graphql', () => {
@@ -73,52 +118,85 @@ describe('deny by default', () => {
   });
 
   test('reports a root field without @Public or @Authorized as unguarded', async () => {
-    const schema = await buildSchema({ resolvers: [AuthResolver, ForgottenResolver], authChecker, validate: false });
-    const rows = describeRootFieldAccess(schema);
+    const resolvers = [AuthResolver, ForgottenResolver] as const;
+    const schema = await buildSchema({ resolvers, authChecker, validate: false });
+    const rows = describeRootFieldAccess(schema, resolvers);
     expect(rows).toContainEqual({ type: 'Query', field: 'forgotten', access: 'unguarded' });
     expect(rows).toContainEqual({ type: 'Mutation', field: 'login', access: 'public' });
   });
 });
 
-describe('synchronous authorization', () => {
-  let app: TestServer;
-  beforeAll(async () => {
-    app = await startTestServer();
-  });
-  afterAll(() => app?.stop());
-
-  test('covers exactly the guarded fields that take no arguments, and no class outside the schema', async () => {
+describe('the fast paths', () => {
+  test('take only fields someone marked, and none with GRAPHQL_FAST_PATHS off', async () => {
     const schema = await buildTesseraSchema();
-    const covered: string[] = [];
-    for (const type of Object.values(schema.getTypeMap())) {
-      if (!(type instanceof GraphQLObjectType) || type.name.startsWith('__')) continue;
-      for (const field of Object.values(type.getFields())) {
-        if (field.extensions?.[SYNCHRONOUSLY_AUTHORIZED as unknown as string])
-          covered.push(`${type.name}.${field.name}`);
-      }
+    const fast = describeFastPaths(schema);
+    expect(fast.length).toBeGreaterThan(0);
+    for (const { type, field } of fast) {
+      const graphqlType = schema.getType(type) as GraphQLObjectType;
+      const marked =
+        graphqlType.extensions?.fastAuthorized === true ||
+        graphqlType.getFields()[field].extensions?.fastAuthorized === true;
+      expect(`${type}.${field}: ${marked}`).toBe(`${type}.${field}: true`);
     }
-    expect(covered.sort()).toEqual([
-      'Mutation.deleteMyAccount',
-      'Query.me',
-      'Query.mySessions',
-      'Query.myTasks',
-      'User.email',
-    ]);
+    expect(describeFastPaths(await buildTesseraSchema({ fastPaths: false }))).toEqual([]);
     expect(ImpostorResolver).toBeDefined();
   });
 
-  test.each(['{ me { id } }', '{ myTasks { id } }', '{ mySessions { id } }', 'mutation { deleteMyAccount }'])(
-    'refuses %s without a token as TOKEN_MISSING',
-    async (operation) => {
-      const error = onlyError(await app.client.request(operation));
-      expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
-    },
-  );
+  test('leave an unmarked context-only @Authorized field to type-graphql', async () => {
+    const options = {
+      resolvers: [UserResolver, NotesResolver],
+      authChecker,
+      authMode: 'error',
+      validate: false,
+    } satisfies BuildSchemaOptions;
+    const schema = await buildSchema(options);
+    const before = schema.getQueryType()!.getFields().myNotes.resolve;
+    applyFastPaths(schema, options);
+    expect(schema.getQueryType()!.getFields().myNotes.resolve).toBe(before);
+    expect(describeFastPaths(schema).map((row) => `${row.type}.${row.field}`)).toContain('Query.me');
+    expect(describeFastPaths(schema).map((row) => `${row.type}.${row.field}`)).not.toContain('Query.myNotes');
+    const result = await graphql({ schema, source: '{ myNotes }', contextValue: signedIn() });
+    expect(result).toEqual({ data: { myNotes: ['a note'] } });
+  });
 
-  test('keeps users ADMIN-only although a loaded class outside the schema declares a looser users', async () => {
-    const user = await app.client.signup('plainuser');
-    const error = onlyError(await app.client.request('{ users { id } }', {}, { token: user.accessToken }));
-    expect(error.extensions?.code).toBe('FORBIDDEN');
+  test('step aside for a global middleware and a container, which then run as type-graphql documents', async () => {
+    const seen: string[] = [];
+    const recordField: MiddlewareFn = ({ info }, next) => {
+      seen.push(`${info.parentType.name}.${info.fieldName}`);
+      return next();
+    };
+    const container: ContainerType = {
+      get: (someClass: new (...args: unknown[]) => unknown) =>
+        someClass === InjectedResolver ? new InjectedResolver('from the container') : new someClass(),
+    };
+    const options = {
+      resolvers: [UserResolver, InjectedResolver],
+      authChecker,
+      validate: false,
+      container,
+      globalMiddlewares: [recordField],
+    } satisfies BuildSchemaOptions;
+    const schema = await buildSchema(options);
+    expect(() => applyFastPaths(schema, options)).not.toThrow();
+    expect(describeFastPaths(schema)).toEqual([]);
+    const result = await graphql({ schema, source: '{ me { username } injected }', contextValue: signedIn() });
+    expect(result).toEqual({ data: { me: { username: 'nora' }, injected: 'from the container' } });
+    expect(seen.sort()).toEqual(['Query.injected', 'Query.me', 'User.username']);
+  });
+
+  test('with a container alone, leave every root field to type-graphql and its container', async () => {
+    const container: ContainerType = { get: () => new InjectedResolver('from the container') };
+    const options = {
+      resolvers: [InjectedResolver],
+      authChecker,
+      validate: false,
+      container,
+    } satisfies BuildSchemaOptions;
+    const schema = await buildSchema(options);
+    applyFastPaths(schema, options);
+    expect(describeFastPaths(schema).filter((row) => row.type === 'Query')).toEqual([]);
+    const result = await graphql({ schema, source: '{ injected }', contextValue: signedIn() });
+    expect(result).toEqual({ data: { injected: 'from the container' } });
   });
 });
 

@@ -1,11 +1,11 @@
 // Queries answered from the viewer's user alone (`me`) are served from that user's previous
-// result (src/graphql/viewer-result-cache.ts). These tests show the result never outlives what it
+// result (src/graphql/fast-path/viewer-result-cache.ts). These tests show the result never outlives what it
 // was computed from, never reaches another viewer, and never stands in for a check.
-import { parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { Authorized, buildSchema, Query, Resolver, UseMiddleware, type BuildSchemaOptions } from 'type-graphql';
-import { AnsweredFromViewer, assertAnsweredFromViewerFields } from '../../src/graphql/answered-from-viewer.js';
+import { AnsweredFromViewer, rememberAnsweredFromViewer } from '../../src/graphql/fast-path/answered-from-viewer.js';
 import { buildTesseraSchema } from '../../src/graphql/schema.js';
-import { answersFromViewerOnly } from '../../src/graphql/viewer-result-cache.js';
+import { answersFromViewerOnly } from '../../src/graphql/fast-path/viewer-result-cache.js';
 import { createAdmin } from '../helpers/fixtures.js';
 import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
 import { claimsOf, sleep, untilJustAfterSecond } from '../helpers/session-helpers.js';
@@ -110,6 +110,32 @@ test('a query that also reads the database runs every time', async () => {
   expect((await me(vera.accessToken, query)).data.myTasks).toEqual([{ title: 'new' }]);
 });
 
+test('with GRAPHQL_FAST_PATHS off, nothing is answered from memory', async () => {
+  const plain = await startTestServer({ GRAPHQL_FAST_PATHS: 'false' }, app.database);
+  try {
+    const wanda = await plain.client.signup('wanda');
+    expect(onlyError(await plain.client.request('{ me { id } }')).extensions?.reason).toBe('TOKEN_MISSING');
+    for (let round = 0; round < 2; round++) {
+      const result = await plain.client.request(ME, {}, { token: wanda.accessToken });
+      expect(result.data.me).toEqual({
+        id: wanda.user.id,
+        username: 'wanda',
+        email: 'wanda@example.com',
+        roles: ['USER'],
+      });
+    }
+    expect(
+      answersFromViewerOnly(
+        await buildTesseraSchema({ fastPaths: false }),
+        parse(ME).definitions[0] as OperationDefinitionNode,
+        parse(ME),
+      ),
+    ).toBe(false);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('without a token, me is refused every time', async () => {
   for (let round = 0; round < 2; round++) {
     const refused = await app.client.request(ME);
@@ -138,7 +164,7 @@ describe('which operations are answered from the viewer alone', () => {
   test.each(cases)('%s: %s', (source, expected) => {
     const document = parse(source);
     const operation = document.definitions.find(
-      (definition) => definition.kind === 'OperationDefinition',
+      (definition) => definition.kind === Kind.OPERATION_DEFINITION,
     ) as OperationDefinitionNode;
     expect(answersFromViewerOnly(schema, operation, document)).toBe(expected);
   });
@@ -176,13 +202,13 @@ describe('@AnsweredFromViewer is refused where a remembered answer would skip a 
     }
   }
 
-  async function check(resolver: Function): Promise<void> {
+  async function check(resolver: new () => unknown): Promise<void> {
     const options = {
-      resolvers: [resolver] as [Function],
+      resolvers: [resolver] as [new () => unknown],
       authChecker: () => true,
       validate: false,
     } satisfies BuildSchemaOptions;
-    assertAnsweredFromViewerFields(await buildSchema(options), options);
+    rememberAnsweredFromViewer(await buildSchema(options), options);
   }
 
   test('a query under a bare @Authorized() is accepted', async () => {

@@ -10,7 +10,7 @@ import {
   Extensions,
   getMetadataStorage,
   type AuthChecker,
-  type AuthCheckerFn,
+  type AuthCheckerFn as TypeGraphQLAuthCheckerFn,
   type BuildSchemaOptions,
 } from 'type-graphql';
 import { rootFieldResolvers, type ResolverMetadata } from '../root-field-resolvers.js';
@@ -18,7 +18,8 @@ import { rootFieldResolvers, type ResolverMetadata } from '../root-field-resolve
 type ParamMetadata = NonNullable<ResolverMetadata['params']>[number];
 type ResolverInstance = Record<string, (...params: unknown[]) => unknown>;
 type Field = GraphQLField<unknown, Record<string, unknown>>;
-type Resolve = GraphQLFieldResolver<unknown, Record<string, unknown>>;
+type Resolve = GraphQLFieldResolver<unknown, Record<string, unknown>, Record<string, unknown>>;
+type AuthCheckerFn = TypeGraphQLAuthCheckerFn<Record<string, unknown>, string>;
 
 const FAST_AUTHORIZED = 'fastAuthorized';
 

@@ -4,7 +4,14 @@
 import 'reflect-metadata';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { graphql, GraphQLObjectType } from 'graphql';
+import {
+  getNamedType,
+  graphql,
+  GraphQLObjectType,
+  isNonNullType,
+  type GraphQLField,
+  type GraphQLSchema,
+} from 'graphql';
 import {
   Authorized,
   buildSchema,
@@ -21,7 +28,7 @@ import { applyFastPaths, describeFastPaths } from '../../src/graphql/fast-path/i
 import { AuthResolver } from '../../src/graphql/resolvers/auth.resolver.js';
 import { UserResolver } from '../../src/graphql/resolvers/user.resolver.js';
 import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile } from '../../src/graphql/schema.js';
-import { createAdmin } from '../helpers/fixtures.js';
+import { createAdmin, deactivateUser } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const PUBLIC_FIELDS = ['Mutation.login', 'Mutation.refresh', 'Mutation.signup'];
@@ -197,6 +204,131 @@ describe('the fast paths', () => {
     expect(describeFastPaths(schema).filter((row) => row.type === 'Query')).toEqual([]);
     const result = await graphql({ schema, source: '{ injected }', contextValue: signedIn() });
     expect(result).toEqual({ data: { injected: 'from the container' } });
+  });
+});
+
+describe('every fast path refuses exactly whom type-graphql refuses', () => {
+  let fast: TestServer;
+  let plain: TestServer;
+  beforeAll(async () => {
+    fast = await startTestServer();
+    plain = await startTestServer({ GRAPHQL_FAST_PATHS: 'false' });
+  });
+  afterAll(async () => {
+    await fast?.stop();
+    await plain?.stop();
+  });
+
+  const CALLERS = ['anonymous', 'bad token', 'user', 'admin', 'refreshed', 'deactivated', 'logged out'] as const;
+  type Caller = { token?: string; userId?: string };
+
+  /** The same caller, made the same way on a server; `name` keeps each set apart. */
+  async function makeCaller(app: TestServer, kind: (typeof CALLERS)[number], name: string): Promise<Caller> {
+    if (kind === 'anonymous') return {};
+    if (kind === 'bad token') return { token: 'not.a.token' };
+    if (kind === 'admin') {
+      const admin = await createAdmin(app, name);
+      return { token: admin.accessToken, userId: admin.user.id };
+    }
+    const signedUp = await app.client.signup(name);
+    const caller = { token: signedUp.accessToken, userId: signedUp.user.id };
+    if (kind === 'refreshed') {
+      const refreshed = await app.client.request(
+        'mutation ($t: String) { refresh(refreshToken: $t) { accessToken } }',
+        {
+          t: signedUp.refreshToken,
+        },
+      );
+      return { ...caller, token: (refreshed.data as { refresh: { accessToken: string } }).refresh.accessToken };
+    }
+    if (kind === 'deactivated') await deactivateUser(app, signedUp.user.id);
+    if (kind === 'logged out') await app.client.request('mutation { logout }', {}, { token: signedUp.accessToken });
+    return caller;
+  }
+
+  /** Ids and dates differ between the two databases; everything else must not. */
+  function normalized(result: Awaited<ReturnType<TestServer['client']['request']>>): string {
+    const body = JSON.stringify({
+      status: result.status,
+      data: result.data,
+      errors: result.errors?.map((error) => ({
+        message: error.message,
+        path: error.path,
+        code: error.extensions?.code,
+        reason: error.extensions?.reason,
+      })),
+    });
+    return body
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'DATE');
+  }
+
+  /** Operations that reach a field: directly for a root field, else through each root query returning its type. */
+  function routesTo(
+    schema: GraphQLSchema,
+    typeName: string,
+    fieldName: string,
+  ): Array<(subject: Caller, self: Caller) => string> {
+    const type = schema.getType(typeName) as GraphQLObjectType;
+    const selection = (field: GraphQLField<unknown, unknown>) =>
+      getNamedType(field.type) instanceof GraphQLObjectType ? `${field.name} { __typename }` : field.name;
+    const inner = selection(type.getFields()[fieldName]);
+    if (type === schema.getQueryType()) return [() => `{ ${inner} }`];
+    if (type === schema.getMutationType()) return [() => `mutation { ${inner} }`];
+    const routes: Array<(subject: Caller, self: Caller) => string> = [];
+    for (const root of Object.values(schema.getQueryType()!.getFields())) {
+      if (getNamedType(root.type) !== type) continue;
+      const required = root.args.filter((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined);
+      if (required.length === 0) routes.push(() => `{ ${root.name} { ${inner} } }`);
+      else if (typeName === 'User' && required.length === 1 && required[0].name === 'id') {
+        routes.push((subject) => `{ ${root.name}(id: "${subject.userId}") { ${inner} } }`);
+        routes.push((subject, self) => `{ ${root.name}(id: "${self.userId ?? subject.userId}") { ${inner} } }`);
+      }
+    }
+    return routes;
+  }
+
+  test('for every guarded field on a fast path and every kind of caller, with the same codes and reasons', async () => {
+    const schema = await buildTesseraSchema();
+    const guarded = describeFastPaths(schema).filter(
+      (row) => row.paths.includes('synchronous-authorization') || row.paths.includes('answered-from-viewer'),
+    );
+    expect(guarded.length).toBeGreaterThan(0);
+    const subjects = await Promise.all([fast, plain].map((app) => makeCaller(app, 'user', 'subject')));
+    const shared = new Map<string, Caller[]>();
+    let refused = 0;
+    let answered = 0;
+    let n = 0;
+    for (const { type, field } of guarded) {
+      const routes = routesTo(schema, type, field);
+      expect(`${type}.${field}: ${routes.length > 0}`).toBe(`${type}.${field}: true`);
+      for (const route of routes) {
+        // A mutation may change its caller (deleteMyAccount): each gets callers of its own.
+        const own = type === schema.getMutationType()?.name;
+        for (const kind of CALLERS) {
+          const name = own ? `caller${n++}` : kind.replace(' ', '-');
+          const callers =
+            (!own && shared.get(kind)) || (await Promise.all([fast, plain].map((app) => makeCaller(app, kind, name))));
+          if (!own) shared.set(kind, callers);
+          const answers: string[][] = [];
+          for (const [index, app] of [fast, plain].entries()) {
+            const operation = route(subjects[index], callers[index]);
+            // Twice: the second may be a remembered answer.
+            const first = await app.client.request(operation, {}, { token: callers[index].token });
+            const second = own ? first : await app.client.request(operation, {}, { token: callers[index].token });
+            answers.push([normalized(first), normalized(second)]);
+          }
+          const operation = route(subjects[0], callers[0]);
+          expect(`${kind}: ${operation}: ${answers[0].join(' then ')}`).toBe(
+            `${kind}: ${operation}: ${answers[1].join(' then ')}`,
+          );
+          if (answers[1][0].includes('"errors":[')) refused++;
+          else answered++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(answered).toBeGreaterThan(0);
   });
 });
 

@@ -44,7 +44,13 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     RATE_LIMIT_IP_REFRESHES: '1000000',
   };
   // Operator tuning knobs, passed through so that their effect can be measured.
-  for (const name of ['UV_THREADPOOL_SIZE', 'THREAD_POOL_NICE', 'MALLOC_ARENA_MAX', 'NODE_OPTIONS'])
+  for (const name of [
+    'UV_THREADPOOL_SIZE',
+    'THREAD_POOL_NICE',
+    'MALLOC_ARENA_MAX',
+    'NODE_OPTIONS',
+    'GRAPHQL_FAST_PATHS',
+  ])
     if (process.env[name]) env[name] = process.env[name];
   return env;
 }

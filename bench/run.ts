@@ -1,6 +1,7 @@
 // `npm run bench`: a production-mode Tessera on a fresh database, seeded through its API, driven
 // over HTTP by autocannon in separate processes; one table on stdout and bench/results.json.
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,7 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 /** The argon2 parameters a production Tessera uses when none are configured. */
 function productionArgon2() {
-  const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(48) });
+  const { config } = loadConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: randomBytes(36).toString('base64url') });
   return config.argon2;
 }
 

@@ -15,6 +15,9 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 const MIN_SECRET_BYTES = 32;
 const OWASP_MIN_MEMORY_KIB = 7168;
 const OWASP_MIN_MEMORY_X_PASSES = 7168 * 5;
+/** The NODE_ENVs that relax production's defaults and checks; any other name gets them all. */
+const RELAXED_ENVIRONMENTS: readonly string[] = ['development', 'test'];
+const GOOD_SECRET_HINT = 'make one with `openssl rand -base64 48`';
 
 export type JwtKeys =
   | { algorithm: 'HS256'; secret: Buffer }
@@ -22,6 +25,10 @@ export type JwtKeys =
 
 export interface Config {
   readonly nodeEnv: string;
+  /**
+   * Production's defaults and checks: true for every NODE_ENV but development and test, so that
+   * a staging or a misspelt production never gets a generated secret or introspection.
+   */
   readonly isProduction: boolean;
   readonly host: string;
   readonly port: number;
@@ -168,7 +175,10 @@ function createReader(env: Env): Reader {
   };
 }
 
-/** PEM text, or a path to a file holding it. */
+/**
+ * PEM text, or a path to a file holding it. No message quotes the value: what was meant as a path
+ * may be a pasted key (its body without the BEGIN line), and errors end up in logs.
+ */
 function readPem(name: string, value: string | undefined): string {
   if (value === undefined) throw new ConfigError(name, 'is required when JWT_ALGORITHM is not HS256');
   const text = value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFileOrFail(name, value);
@@ -180,7 +190,10 @@ function readFileOrFail(name: string, filePath: string): string {
   try {
     return readFileSync(filePath, 'utf8');
   } catch {
-    throw new ConfigError(name, `cannot read the file "${filePath}"`);
+    throw new ConfigError(
+      name,
+      `is neither PEM text nor the path of a readable file (the value, ${filePath.length} characters, is not shown)`,
+    );
   }
 }
 
@@ -191,15 +204,20 @@ function resolveSecret(read: Reader, isProduction: boolean, dataDir: string, war
     if (secret.length < MIN_SECRET_BYTES) {
       throw new ConfigError(
         'JWT_SECRET_KEY',
-        `must be at least ${MIN_SECRET_BYTES} bytes of random data (got ${secret.length})`,
+        `must be at least ${MIN_SECRET_BYTES} bytes of random data (got ${secret.length}): ${GOOD_SECRET_HINT}`,
       );
     }
+    const weakness = secretWeakness(configured);
+    if (weakness !== undefined && isProduction)
+      throw new ConfigError('JWT_SECRET_KEY', `${weakness}, not random data: ${GOOD_SECRET_HINT}`);
+    if (weakness !== undefined)
+      warnings.push(`JWT_SECRET_KEY ${weakness}: refused outside development and test; ${GOOD_SECRET_HINT}`);
     return secret;
   }
   if (isProduction) {
     throw new ConfigError(
       'JWT_SECRET_KEY',
-      `is required in production: set at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``,
+      `is required unless NODE_ENV is development or test: set at least ${MIN_SECRET_BYTES} random bytes; ${GOOD_SECRET_HINT}`,
     );
   }
   // Outside production a secret is generated once and kept, so tokens survive restarts.
@@ -214,6 +232,51 @@ function resolveSecret(read: Reader, isProduction: boolean, dataDir: string, war
     warnings.push(`JWT_SECRET_KEY is not set: using the development secret in ${secretFile}`);
   }
   return Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'utf8');
+}
+
+/**
+ * Words of the placeholders that tutorials and .env examples ship ("your-secret-key",
+ * "change-me-in-production", "super-secret-jwt-key"), compared lower-case.
+ */
+const PLACEHOLDER_WORDS = [
+  ...['your', 'my', 'our', 'the', 'this', 'that', 'in', 'on', 'for', 'to', 'of', 'and', 'with', 'it', 'is', 'be'],
+  ...['must', 'should', 'at', 'least', 'long', 'longer', 'very', 'random', 'string', 'value', 'here', 'please'],
+  ...['replace', 'insert', 'put', 'set', 'new', 'generate', 'generated', 'todo', 'fixme', 'change', 'changed', 'me'],
+  ...['secret', 'secrets', 's3cr3t', 's3cret', 'secr3t', 'secure', 'super', 'key', 'keys', 'jwt', 'jws', 'hs256'],
+  ...['password', 'passw0rd', 'p4ssw0rd', 'p@ssw0rd', 'passwd', 'pass', 'passphrase', 'token', 'tokens'],
+  ...['access', 'refresh', 'signing', 'sign', 'hmac', 'private', 'app', 'api', 'auth', 'tessera', 'default'],
+  ...['example', 'sample', 'test', 'testing', 'dev', 'development', 'local', 'prod', 'production', 'staging'],
+  ...['dummy', 'foo', 'bar', 'baz', 'qwerty', 'letmein', 'admin', 'root', 'abc', 'xyz', 'hello', 'world'],
+  ...['bit', 'bits', 'byte', 'bytes', 'char', 'chars', 'characters'],
+];
+const MIN_DISTINCT_SECRET_CHARACTERS = 8;
+const MAX_REPEATED_UNIT = 16;
+
+/** What plainly shows that `secret` is not random data, or undefined when nothing does. */
+function secretWeakness(secret: string): string | undefined {
+  const chars = [...secret];
+  for (let unit = 1; unit <= MAX_REPEATED_UNIT && unit * 2 <= chars.length; unit++) {
+    if (chars.every((char, index) => char === chars[index % unit])) return 'is one short pattern repeated';
+  }
+  if (new Set(chars).size < MIN_DISTINCT_SECRET_CHARACTERS)
+    return `has fewer than ${MIN_DISTINCT_SECRET_CHARACTERS} different characters`;
+  if (isPlaceholder(secret.toLowerCase()))
+    return 'is made of placeholder words (like "secret" or "changeme"), digits and padding';
+  return undefined;
+}
+
+/** Whether `text` splits entirely into placeholder words, digits, punctuation and runs of one character. */
+function isPlaceholder(text: string): boolean {
+  const reachable = new Array<boolean>(text.length + 1).fill(false);
+  reachable[0] = true;
+  for (let start = 0; start < text.length; start++) {
+    if (!reachable[start]) continue;
+    const rest = text.slice(start);
+    for (const word of PLACEHOLDER_WORDS) if (rest.startsWith(word)) reachable[start + word.length] = true;
+    const filler = /^(?:\d+|[^\p{L}\p{N}]+|(.)\1{2,})/su.exec(rest);
+    if (filler) reachable[start + filler[0].length] = true;
+  }
+  return reachable[text.length];
 }
 
 function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): JwtKeys {
@@ -304,7 +367,7 @@ export function loadConfig(env: Env): LoadedConfig {
   const read = createReader(env);
   const warnings: string[] = [];
   const nodeEnv = read.string('NODE_ENV', 'development');
-  const isProduction = nodeEnv === 'production';
+  const isProduction = !RELAXED_ENVIRONMENTS.includes(nodeEnv);
   // npm runs every script from the project root, so relative paths are relative to it.
   const dataDir = path.resolve(read.string('TESSERA_DATA_DIR', '.data'));
   const accessTokenTtlSeconds = read.duration('JWT_ACCESS_TOKEN_EXPIRES', '15m', 1, 86400);
@@ -318,14 +381,14 @@ export function loadConfig(env: Env): LoadedConfig {
     parallelism: read.integer('ARGON2_PARALLELISM', 1, 1, 16),
   };
   // OWASP's equivalent argon2id settings run from m=19 MiB t=2 down to m=7 MiB t=5: all spend at
-  // least about 35 MiB x passes. Below that in production is almost always a copied test setting.
+  // least about 35 MiB x passes. Below that outside development is almost always a copied test setting.
   if (
     isProduction &&
     (argon2.memoryKib < OWASP_MIN_MEMORY_KIB || argon2.memoryKib * argon2.timeCost < OWASP_MIN_MEMORY_X_PASSES)
   ) {
     throw new ConfigError(
       'ARGON2_MEMORY_KIB',
-      "with ARGON2_TIME_COST is below OWASP's argon2id minimum (m=19456 KiB t=2, or m=7168 KiB t=5) in production",
+      "with ARGON2_TIME_COST is below OWASP's argon2id minimum (m=19456 KiB t=2, or m=7168 KiB t=5), refused unless NODE_ENV is development or test",
     );
   }
 

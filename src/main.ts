@@ -25,6 +25,13 @@ async function main(): Promise<void> {
   process.env.UV_THREADPOOL_SIZE = String(config.threadPoolSize);
   const logger = createLogger(config);
   for (const warning of warnings) logger.warn(warning);
+  if (config.nodeEnv !== 'production')
+    logger.info(
+      { env: config.nodeEnv, mode: config.isProduction ? 'production' : 'development' },
+      config.isProduction
+        ? "production's defaults and checks (every NODE_ENV but development and test)"
+        : 'development mode: introspection, a generated secret and cheap argon2 are allowed',
+    );
 
   const database = await resolveDatabase(config);
   if (database.embedded)

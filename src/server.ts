@@ -5,7 +5,6 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import proxyaddr from 'proxy-addr';
 import { InvalidationListener } from './auth/invalidation.js';
 import { createAuthServices, type AuthServices } from './auth/services.js';
 import type { Config } from './config.js';
@@ -15,6 +14,7 @@ import { createErrorFormatter, ErrorCode } from './graphql/errors.js';
 import { createOperationLimits } from './graphql/operation-limits.js';
 import { createViewerResultCache } from './graphql/fast-path/index.js';
 import { buildTesseraSchema } from './graphql/schema.js';
+import { clientAddressResolver } from './http/client-address.js';
 import type { Logger } from './logger.js';
 
 export interface TesseraServer {
@@ -75,11 +75,7 @@ export async function createServer(config: Config, orm: Orm, logger: Logger): Pr
   }, config.sessions.purgeIntervalSeconds * 1000);
   purgeTimer.unref();
   const buildContext = createContextBuilder(config, orm, services);
-  const trustedProxies = proxyaddr.compile([...config.trustProxy]);
-  // The socket's peer, unless it is a configured proxy: then the nearest untrusted address of
-  // X-Forwarded-For. Believing the header from anyone would let a client pick its own IP.
-  const clientAddress = (request: IncomingMessage): string | null =>
-    config.trustProxy.length > 0 ? proxyaddr(request, trustedProxies) : (request.socket.remoteAddress ?? null);
+  const clientAddress = clientAddressResolver(config.trustProxy);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = parseRequestTarget(request.url);

@@ -1,6 +1,6 @@
 // loadConfig: what it refuses (naming the variable at fault) and what it accepts.
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TokenService } from '../../src/auth/tokens.js';
@@ -179,6 +179,118 @@ const refusals: RefusalRow[] = [
 describe('loadConfig refuses', () => {
   test.each(refusals)('$name, naming $variable', ({ env, variable }) => {
     expectConfigError(envWith(env), variable);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Production's rules outside production
+// ---------------------------------------------------------------------------------------------
+
+/** The argon2 defaults, which every NODE_ENV but development and test requires at least. */
+const OWASP_ARGON2: Env = { ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2' };
+
+describe("every NODE_ENV but development and test gets production's defaults and checks", () => {
+  test.each(['production', 'staging', 'prod', 'Production', 'qa'])('NODE_ENV=%s', (nodeEnv) => {
+    expectConfigError(envWith({ NODE_ENV: nodeEnv, ...OWASP_ARGON2, JWT_SECRET_KEY: undefined }), 'JWT_SECRET_KEY');
+    expectConfigError(envWith({ NODE_ENV: nodeEnv, ARGON2_MEMORY_KIB: '1024' }), 'ARGON2_MEMORY_KIB');
+    const { config } = loadConfig(envWith({ NODE_ENV: nodeEnv, ...OWASP_ARGON2 }));
+    expect(config.isProduction).toBe(true);
+    expect(config.graphql.introspection).toBe(false);
+  });
+
+  test.each(['development', 'test'])('NODE_ENV=%s keeps the relaxed defaults', (nodeEnv) => {
+    const { config } = loadConfig(envWith({ NODE_ENV: nodeEnv, ARGON2_MEMORY_KIB: '1024', JWT_SECRET_KEY: undefined }));
+    expect(config.isProduction).toBe(false);
+    expect(config.graphql.introspection).toBe(true);
+  });
+
+  test('a missing NODE_ENV is development', () => {
+    expect(loadConfig(envWith({ NODE_ENV: undefined })).config.isProduction).toBe(false);
+  });
+
+  test('staging generates no secret in the data directory', () => {
+    const dataDir = freshDataDir();
+    expectConfigError({ NODE_ENV: 'staging', ...OWASP_ARGON2, TESSERA_DATA_DIR: dataDir }, 'JWT_SECRET_KEY');
+    expect(existsSync(path.join(dataDir, 'jwt-secret'))).toBe(false);
+  });
+});
+
+describe('a JWT_SECRET_KEY that is not random data', () => {
+  const placeholders: Array<[string, string]> = [
+    ['one repeated character', 'a'.repeat(64)],
+    ['"secret" repeated', 'secret'.repeat(6)],
+    ['"changeme" repeated', 'changeme'.repeat(4)],
+    ['a short pattern repeated', 'Ab1!'.repeat(10)],
+    ['"super-secret" padded with zeros', `super-secret-${'0'.repeat(20)}`],
+    ['"your-secret-key" padded with x', `your-secret-key-${'x'.repeat(20)}`],
+    ['"password" padded with digits', 'password1234567890123456789012345'],
+    ['"change-me-in-production"', 'change-me-in-production-please!!'],
+    ["jwt.io's example secret, doubled", 'your-256-bit-secret-your-256-bit-secret'],
+    ['placeholder words in mixed case', 'SuperSecretJwtKeyForTessera2024!'],
+    ['a secret of few characters', 'abababababcdcdcdcdcdababababcdcdcdcd'],
+  ];
+
+  test.each(placeholders)('is refused in production when it is %s, saying how to make a good one', (_, secret) => {
+    expectConfigError(envWith({ NODE_ENV: 'production', JWT_SECRET_KEY: secret }), 'JWT_SECRET_KEY');
+    expect(() => loadConfig(envWith({ NODE_ENV: 'production', JWT_SECRET_KEY: secret }))).toThrow(
+      'openssl rand -base64 48',
+    );
+  });
+
+  test('is accepted in development and test, with a warning', () => {
+    for (const nodeEnv of ['development', 'test']) {
+      const { warnings } = loadConfig(envWith({ NODE_ENV: nodeEnv, JWT_SECRET_KEY: 'changeme'.repeat(4) }));
+      expect(warnings).toEqual([expect.stringContaining('openssl rand -base64 48')]);
+    }
+  });
+
+  test('random secrets in the usual encodings are accepted in production', () => {
+    for (let round = 0; round < 200; round++) {
+      for (const secret of [
+        randomBytes(48).toString('base64'),
+        randomBytes(32).toString('base64url'),
+        randomBytes(32).toString('hex'),
+        randomBytes(16).toString('hex'),
+      ]) {
+        const { config, warnings } = loadConfig(envWith({ NODE_ENV: 'production', JWT_SECRET_KEY: secret }));
+        expect(config.jwt.keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret) });
+        expect(warnings).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('a malformed JWT_PRIVATE_KEY or JWT_PUBLIC_KEY', () => {
+  const body = (pem: string) =>
+    pem
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('-----'))
+      .join('');
+  const malformed: Array<[string, 'JWT_PRIVATE_KEY' | 'JWT_PUBLIC_KEY', string]> = [
+    ['a private key pasted without its BEGIN and END lines', 'JWT_PRIVATE_KEY', body(rsa.privateKeyPem)],
+    ['a public key pasted without its BEGIN and END lines', 'JWT_PUBLIC_KEY', body(rsa.publicKeyPem)],
+    ['a private key cut short', 'JWT_PRIVATE_KEY', rsa.privateKeyPem.slice(0, 400)],
+    ['a private key with a damaged body', 'JWT_PRIVATE_KEY', rsa.privateKeyPem.replace(/[A-Za-z]{12}/, '!!!!!!!!!!!!')],
+    [
+      'a public key under a certificate label',
+      'JWT_PUBLIC_KEY',
+      rsa.publicKeyPem.replace(/PUBLIC KEY/g, 'CERTIFICATE'),
+    ],
+  ];
+
+  test.each(malformed)('is reported without quoting any part of it: %s', (_, variable, value) => {
+    const pair = { JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: rsa.publicKeyPem, [variable]: value };
+    let message = '';
+    try {
+      loadConfig(envWith({ JWT_ALGORITHM: 'RS256', ...pair }));
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe(variable);
+      message = (error as Error).message;
+    }
+    expect(message).not.toBe('');
+    const windows = Array.from({ length: value.length - 7 }, (_, start) => value.slice(start, start + 8));
+    expect(windows.filter((window) => message.includes(window))).toEqual([]);
   });
 });
 

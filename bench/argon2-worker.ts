@@ -42,6 +42,6 @@ runWorker(() =>
       if (seconds > 0) await verifyFor(spec, hash, seconds);
     },
     measure: (spec) => verifyFor(spec, hash, spec.durationSeconds),
-    stop: async () => undefined,
+    stop: () => Promise.resolve(),
   }),
 );

@@ -157,7 +157,7 @@ class RoundLoad {
     await sleep(this.spec.durationSeconds * 1000);
     const elapsed = (performance.now() - started) / 1000;
     this.windowLatencies = undefined;
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) throw asError(this.failure);
     const { samples, ...errors } = this.tally;
     Object.assign(this.tally, emptyTally());
     return { ...measuredRate(latencies, elapsed), ...errors, errorSamples: samples };
@@ -183,3 +183,8 @@ runWorker(() =>
     stop: () => load!.stop(),
   }),
 );
+
+/** autocannon rejects with whatever it was given; a worker's failure report wants an Error. */
+function asError(failure: unknown): Error {
+  return failure instanceof Error ? failure : new Error(String(failure));
+}

@@ -1,4 +1,4 @@
-// The table, the targets of issue 5, and bench/results.json.
+// The table, the targets (README, Performance), and bench/results.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The scenarios of issue 5, each as the worker processes it needs. Workers of one scenario warm
+// The bench's scenarios, each as the worker processes it needs. Workers of one scenario warm
 // up together and start measuring together; the first worker's figures make the scenario's row.
 import type { Argon2Spec, LoadSpec, RoundSpec } from './protocol.js';
 import type { Seed } from './seed.js';

@@ -1,15 +1,5 @@
-// argon2id is built to cost CPU, and it runs on libuv's thread pool. At the event loop's
-// priority, a burst of logins keeps every core busy and each other request waits for a time
-// slice: the bench measured `me`'s p99 under login load at 17 ms against 5 ms idle. Linux keeps
-// a nice value per thread, so the pool's threads are lowered once they exist and the event loop
-// takes the CPU first. The pool's other work (file system, DNS) is lowered with them; Tessera
-// gives it little. Nice values rank threads within one scheduling group, so a PostgreSQL started
-// elsewhere (systemd) is not affected either way. The level weighs other requests against
-// logins while both want the CPU: at 2, the event loop got about half a core while logins ran,
-// and `me`'s p99 under login load reached three times its idle p99; at 10 it got most of a core,
-// and the logins alongside got half the rate. Hashing efficiency lost nothing measurable at 10 on
-// the machine that chose it, though an earlier one measured a few per cent per level (README,
-// Performance).
+// argon2 runs on libuv's pool. Lowering those threads' priority lets the event loop win the CPU
+// during a burst of logins; logins slow down instead. Linux only. Trade-off: bench/HISTORY.md.
 import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 

@@ -1,11 +1,15 @@
-// Limits checked before anything executes. GraphQL lets one request carry a hundred aliased
-// logins or a query two hundred levels deep (SECURITY-NOTES, measured on Apollo's defaults):
-// GraphQL Armor bounds depth, aliases, directives and cost, the parser bounds tokens, and the rule below allows at
-// most one credential-bearing mutation per operation, so that throttling, which counts each
-// execution, is not the only line of defence.
+// Limits checked before anything executes. Without them one request could carry a hundred aliased
+// logins or a very deep query, and throttling, which counts executions, would be the only defence.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, Kind, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import type { Config } from '../config.js';
 
 /** Root mutations that check a credential or mint tokens. */
@@ -19,9 +23,10 @@ export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set([
 
 export const TOO_MANY_CREDENTIAL_MUTATIONS = 'TOO_MANY_CREDENTIAL_MUTATIONS';
 
+/** Every alias and fragment spread executes, so each one counts. */
 export const oneCredentialMutationPerOperation: ValidationRule = (context: ValidationContext) => ({
   OperationDefinition(operation) {
-    if (operation.operation !== 'mutation') return;
+    if (operation.operation !== OperationTypeNode.MUTATION) return;
     const found = countCredentialFields(context, operation.selectionSet, new Set());
     if (found > 1) {
       context.reportError(

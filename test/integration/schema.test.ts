@@ -27,7 +27,8 @@ import { authChecker } from '../../src/graphql/auth-checker.js';
 import { applyFastPaths, describeFastPaths } from '../../src/graphql/fast-path/index.js';
 import { AuthResolver } from '../../src/graphql/resolvers/auth.resolver.js';
 import { UserResolver } from '../../src/graphql/resolvers/user.resolver.js';
-import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile } from '../../src/graphql/schema.js';
+import { rootFieldResolvers } from '../../src/graphql/root-field-resolvers.js';
+import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile, RESOLVERS } from '../../src/graphql/schema.js';
 import { createAdmin, deactivateUser } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -146,7 +147,13 @@ describe('the fast paths', () => {
       expect(`${type}.${field}: ${marked}`).toBe(`${type}.${field}: true`);
     }
     expect(describeFastPaths(await buildTesseraSchema({ fastPaths: false }))).toEqual([]);
-    expect(ImpostorResolver).toBeDefined();
+  });
+
+  test('find each root field in the classes the schema was built from, never in another loaded class', async () => {
+    const rows = rootFieldResolvers(await buildTesseraSchema(), RESOLVERS);
+    const users = rows.find((row) => row.field.name === 'users');
+    expect(users?.resolver?.target).toBe(UserResolver);
+    expect(rows.some((row) => row.resolver?.target === ImpostorResolver)).toBe(false);
   });
 
   test('leave an unmarked context-only @Authorized field to type-graphql', async () => {

@@ -3,6 +3,7 @@
 // npm builds the project first, hence the long timeout.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { User } from '../../src/db/entities/index.js';
@@ -42,12 +43,17 @@ afterAll(() => database?.drop());
 
 /** `npm run --silent user:create -- <args>` with `input` piped to stdin. */
 function createUser(args: string[], input: string): Promise<CliRun> {
+  return run('npm', ['run', '--silent', 'user:create', '--', ...args], input, { cwd: process.cwd(), env });
+}
+
+function run(
+  command: string,
+  args: string[],
+  input: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'user:create', '--', ...args], {
-      cwd: process.cwd(),
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -126,5 +132,64 @@ describe('npm run user:create', () => {
     expect(weak.code).not.toBe(0);
     expect(weak.code).not.toBeNull();
     expect(await countUsers(app, 'root3')).toBe(0);
+  });
+});
+
+describe('npm run user:create options', () => {
+  let help: CliRun;
+  let unknownOption: CliRun;
+
+  beforeAll(async () => {
+    help = await createUser(['--help'], '');
+    unknownOption = await createUser(['--username', 'x', '--email', 'x@example.com', '--frobnicate'], '');
+  }, THREE_BUILDS_MS);
+
+  test('--help prints the usage and exits 0', () => {
+    // Node itself notes on stderr that there is no .env to read, so only stdout is pinned.
+    expect({ code: help.code, stdout: help.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^usage: npm run user:create -- --username NAME --email EMAIL/),
+    });
+    expect(help.stderr).not.toMatch(/usage|error/i);
+  });
+
+  test('an unknown option prints the usage to stderr and exits 64, without a stack trace', () => {
+    expect({ code: unknownOption.code, stderr: unknownOption.stderr }).toEqual({
+      code: 64,
+      stderr: expect.stringMatching(/--frobnicate[\s\S]*usage: npm run user:create/),
+    });
+    expect(unknownOption.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm run user:create with a .env file', () => {
+  let workDir: string;
+
+  beforeAll(() => {
+    workDir = mkdtempSync(path.join(tmpdir(), 'tessera-env-file-'));
+    // The built CLI, run from a folder of its own whose .env alone names the database.
+    symlinkSync(path.resolve('dist'), path.join(workDir, 'dist'));
+    writeFileSync(path.join(workDir, '.env'), `DATABASE_URL=${database.url}\n`);
+  });
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  test('reads the settings from .env in the folder it runs from', async () => {
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    // The script's own node command, without the build npm already ran for the tests above.
+    const nodeCommand = scripts['user:create'].replace(/^npm run --silent build && /, '');
+    const { DATABASE_URL: _fromTheTest, ...withoutDatabase } = env;
+    const created = await run(
+      'sh',
+      ['-c', `${nodeCommand} --username fromenv --email fromenv@example.com`],
+      `${ROOT_PASSWORD}\n`,
+      { cwd: workDir, env: withoutDatabase },
+    );
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    const app = await startTestServer({}, database);
+    try {
+      expect(await countUsers(app, 'fromenv')).toBe(1);
+    } finally {
+      await app.stop();
+    }
   });
 });

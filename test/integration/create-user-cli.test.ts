@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { User } from '../../src/db/entities/index.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -192,4 +194,75 @@ describe('npm run user:create with a .env file', () => {
       await app.stop();
     }
   });
+});
+
+describe('npm run user:create on the embedded PostgreSQL', () => {
+  let dataDir: string;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-embedded-cli-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function createEmbeddedUser(username: string): Promise<CliRun> {
+    const { DATABASE_URL: _none, ...embeddedEnv } = env;
+    return run(
+      process.execPath,
+      ['dist/src/cli/create-user.js', '--username', username, '--email', `${username}@example.com`],
+      `${ROOT_PASSWORD}\n`,
+      // A port unlike the running cluster's: the CLI must take the port the cluster runs on.
+      {
+        cwd: process.cwd(),
+        env: { ...embeddedEnv, TESSERA_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(port + 1) },
+      },
+    );
+  }
+
+  async function usernames(url: string): Promise<string[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ username: string }>('select username from users order by username');
+      return rows.map((row) => row.username);
+    } finally {
+      await client.end();
+    }
+  }
+
+  test(
+    'creates the user in the cluster a running server already holds, and leaves it running',
+    async () => {
+      const running = await startEmbeddedPostgres({ dataDir, port, database: 'tessera' });
+      try {
+        const created = await createEmbeddedUser('whilerunning');
+        expect({ code: created.code, stdout: created.stdout }).toEqual({
+          code: 0,
+          stdout: expect.stringMatching(/created user whilerunning/),
+        });
+        expect(await usernames(running.url)).toContain('whilerunning');
+      } finally {
+        await running.stop();
+      }
+    },
+    THREE_BUILDS_MS,
+  );
+
+  test(
+    'starts and stops the cluster itself when no server runs',
+    async () => {
+      const created = await createEmbeddedUser('alone');
+      expect({ code: created.code, stdout: created.stdout }).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/created user alone/),
+      });
+      const again = await startEmbeddedPostgres({ dataDir, port, database: 'tessera' });
+      try {
+        expect(await usernames(again.url)).toEqual(expect.arrayContaining(['alone', 'whilerunning']));
+      } finally {
+        await again.stop();
+      }
+    },
+    THREE_BUILDS_MS,
+  );
 });

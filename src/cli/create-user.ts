@@ -33,9 +33,25 @@ async function readPassword(): Promise<string> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { username: { type: 'string' }, email: { type: 'string' }, role: { type: 'string', multiple: true } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        username: { type: 'string' },
+        email: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    // An unknown or malformed option is a usage mistake, not a crash: no stack trace.
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 64;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   if (!values.username || !values.email) {
     console.error(USAGE);
     return 64;

@@ -31,9 +31,33 @@ function readOrCreatePassword(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The port of the cluster already running in `clusterDir` (say, under `npm start`), if any. */
+export function runningClusterPort(clusterDir: string): number | undefined {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  // postmaster.pid: the pid on line 1, the port on line 4.
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, but run as the `postgres` user; ESRCH: a stale file left by a crash.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return port;
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const clusterDir = path.join(options.dataDir, 'postgres');
   const password = readOrCreatePassword(options.dataDir);
+  const runningPort = runningClusterPort(clusterDir);
+  // Its owner stops it: another process using the same cluster only connects.
+  if (runningPort !== undefined) {
+    const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${runningPort}/${encodeURIComponent(options.database)}`;
+    return { url, stop: async () => {} };
+  }
   // As root, PostgreSQL runs as the `postgres` user, which must be able to pass through the
   // data folder to reach its cluster (but not list or read it).
   if (process.getuid?.() === 0) chmodSync(options.dataDir, 0o711);
@@ -59,7 +83,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await postgres.start();
   } catch (error) {
     throw new Error(
-      `the embedded PostgreSQL did not start on port ${options.port} (${clusterDir}): ${String(error ?? '')}\n${logs.slice(-10).join('')}`,
+      `the embedded PostgreSQL did not start on port ${options.port} (${clusterDir}): ${error instanceof Error ? error.message : JSON.stringify(error ?? '')}\n${logs.slice(-10).join('')}`,
+      { cause: error },
     );
   }
   const admin = postgres.getPgClient('postgres', '127.0.0.1');

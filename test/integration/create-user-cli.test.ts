@@ -3,8 +3,11 @@
 // npm builds the project first, hence the long timeout.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { User } from '../../src/db/entities/index.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -42,12 +45,17 @@ afterAll(() => database?.drop());
 
 /** `npm run --silent user:create -- <args>` with `input` piped to stdin. */
 function createUser(args: string[], input: string): Promise<CliRun> {
+  return run('npm', ['run', '--silent', 'user:create', '--', ...args], input, { cwd: process.cwd(), env });
+}
+
+function run(
+  command: string,
+  args: string[],
+  input: string,
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'user:create', '--', ...args], {
-      cwd: process.cwd(),
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -127,4 +135,134 @@ describe('npm run user:create', () => {
     expect(weak.code).not.toBeNull();
     expect(await countUsers(app, 'root3')).toBe(0);
   });
+});
+
+describe('npm run user:create options', () => {
+  let help: CliRun;
+  let unknownOption: CliRun;
+
+  beforeAll(async () => {
+    help = await createUser(['--help'], '');
+    unknownOption = await createUser(['--username', 'x', '--email', 'x@example.com', '--frobnicate'], '');
+  }, THREE_BUILDS_MS);
+
+  test('--help prints the usage and exits 0', () => {
+    // Node itself notes on stderr that there is no .env to read, so only stdout is pinned.
+    expect({ code: help.code, stdout: help.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^usage: npm run user:create -- --username NAME --email EMAIL/),
+    });
+    expect(help.stderr).not.toMatch(/usage|error/i);
+  });
+
+  test('an unknown option prints the usage to stderr and exits 64, without a stack trace', () => {
+    expect({ code: unknownOption.code, stderr: unknownOption.stderr }).toEqual({
+      code: 64,
+      stderr: expect.stringMatching(/--frobnicate[\s\S]*usage: npm run user:create/),
+    });
+    expect(unknownOption.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('npm run user:create with a .env file', () => {
+  let workDir: string;
+
+  beforeAll(() => {
+    workDir = mkdtempSync(path.join(tmpdir(), 'tessera-env-file-'));
+    // The built CLI, run from a folder of its own whose .env alone names the database.
+    symlinkSync(path.resolve('dist'), path.join(workDir, 'dist'));
+    writeFileSync(path.join(workDir, '.env'), `DATABASE_URL=${database.url}\n`);
+  });
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  test('reads the settings from .env in the folder it runs from', async () => {
+    const scripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
+    // The script's own node command, without the build npm already ran for the tests above.
+    const nodeCommand = scripts['user:create'].replace(/^npm run --silent build && /, '');
+    const { DATABASE_URL: _fromTheTest, ...withoutDatabase } = env;
+    const created = await run(
+      'sh',
+      ['-c', `${nodeCommand} --username fromenv --email fromenv@example.com`],
+      `${ROOT_PASSWORD}\n`,
+      { cwd: workDir, env: withoutDatabase },
+    );
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    const app = await startTestServer({}, database);
+    try {
+      expect(await countUsers(app, 'fromenv')).toBe(1);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('npm run user:create on the embedded PostgreSQL', () => {
+  let dataDir: string;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-embedded-cli-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function createEmbeddedUser(username: string): Promise<CliRun> {
+    const { DATABASE_URL: _none, ...embeddedEnv } = env;
+    return run(
+      process.execPath,
+      ['dist/src/cli/create-user.js', '--username', username, '--email', `${username}@example.com`],
+      `${ROOT_PASSWORD}\n`,
+      // A port unlike the running cluster's: the CLI must take the port the cluster runs on.
+      {
+        cwd: process.cwd(),
+        env: { ...embeddedEnv, TESSERA_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(port + 1) },
+      },
+    );
+  }
+
+  async function usernames(url: string): Promise<string[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ username: string }>('select username from users order by username');
+      return rows.map((row) => row.username);
+    } finally {
+      await client.end();
+    }
+  }
+
+  test(
+    'creates the user in the cluster a running server already holds, and leaves it running',
+    async () => {
+      const running = await startEmbeddedPostgres({ dataDir, port, database: 'tessera' });
+      try {
+        const created = await createEmbeddedUser('whilerunning');
+        expect({ code: created.code, stdout: created.stdout }).toEqual({
+          code: 0,
+          stdout: expect.stringMatching(/created user whilerunning/),
+        });
+        expect(await usernames(running.url)).toContain('whilerunning');
+      } finally {
+        await running.stop();
+      }
+    },
+    THREE_BUILDS_MS,
+  );
+
+  test(
+    'starts and stops the cluster itself when no server runs',
+    async () => {
+      const created = await createEmbeddedUser('alone');
+      expect({ code: created.code, stdout: created.stdout }).toEqual({
+        code: 0,
+        stdout: expect.stringMatching(/created user alone/),
+      });
+      const again = await startEmbeddedPostgres({ dataDir, port, database: 'tessera' });
+      try {
+        expect(await usernames(again.url)).toEqual(expect.arrayContaining(['alone', 'whilerunning']));
+      } finally {
+        await again.stop();
+      }
+    },
+    THREE_BUILDS_MS,
+  );
 });

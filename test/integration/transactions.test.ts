@@ -2,7 +2,7 @@
 // intact. The failure is injected for real, by a PostgreSQL trigger that refuses one audit row,
 // the last write of each of these operations.
 import pg from 'pg';
-import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
+import { onlyError } from '../helpers/graphql-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let app: TestServer;

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   if (database.embedded)
     logger.info({ dataDir: config.dataDir, port: config.embeddedPostgresPort }, 'started the embedded PostgreSQL');
   const orm = await openDatabase(database.url, config);
-  const server = await createServer(config, orm, logger);
+  const server = await createServer({ config, orm, databaseUrl: database.url, logger });
   await server.services.passwords.warmUp();
   if (config.threadPoolNice > 0) {
     const lowered = lowerThreadPoolPriority(config.threadPoolNice);

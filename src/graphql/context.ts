@@ -86,7 +86,7 @@ class RequestContext implements Context {
 
 export function createContextBuilder(config: Config, orm: Orm, services: AuthServices) {
   const root = orm.em as EntityManager;
-  return async (request: IncomingMessage, clientIp: string | null): Promise<Context> => {
+  return async function buildContext(request: IncomingMessage, clientIp: string | null): Promise<Context> {
     const token = extractToken(request.headers[config.jwt.headerName], config.jwt.headerType);
     const userAgent = request.headers['user-agent'];
     const meta = { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null };

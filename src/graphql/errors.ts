@@ -4,7 +4,7 @@
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AuthError, AuthFailure, INPUT_FAILURES } from '../auth/auth-error.js';
+import { AuthError, INPUT_FAILURES } from '../auth/auth-error.js';
 import { ThrottledError } from '../auth/throttle.js';
 import type { Logger } from '../logger.js';
 
@@ -120,7 +120,8 @@ export function createErrorFormatter(logger: Logger) {
     const original = unwrapThrownValue(unwrapResolverError(error));
     const publicError = toPublic(original) ?? (original !== error ? toPublic(error) : undefined);
     if (publicError) {
-      const { stacktrace: _dropped, ...extensions } = { ...formatted.extensions, ...publicError.extensions };
+      // Apollo's `http` extension sets the response's status; it is not part of the body's contract.
+      const { stacktrace: _stack, http: _http, ...extensions } = { ...formatted.extensions, ...publicError.extensions };
       // A GraphQLError's message was already formatted by Apollo (e.g. suggestions hidden).
       const message = original instanceof GraphQLError ? formatted.message : publicError.message;
       return { ...formatted, message, extensions };

@@ -47,7 +47,7 @@ export async function startTestServer(overrides: Env = {}, existing?: TestDataba
   const database = existing ?? (await createTestDatabase());
   const config = testConfig({ DATABASE_URL: database.url, ...overrides });
   const orm = await openDatabase(database.url, config);
-  const server = await createServer(config, orm, createLogger(config));
+  const server = await createServer({ config, orm, databaseUrl: database.url, logger: createLogger(config) });
   const url = await server.listen(0, '127.0.0.1');
   return {
     url,

@@ -1,0 +1,45 @@
+import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from '../graphql/context.js';
+import { readBody } from './body.js';
+
+export interface GraphQLRouteParts {
+  readonly apollo: ApolloServer<Context>;
+  readonly buildContext: (request: IncomingMessage, clientIp: string | null) => Promise<Context>;
+  readonly clientAddress: (request: IncomingMessage) => string | null;
+  readonly maxBodyBytes: number;
+}
+
+/** POST/GET /graphql: the Node request handed to Apollo, its answer written back (streamed if need be). */
+export function createGraphQLRoute(parts: GraphQLRouteParts) {
+  const { apollo, buildContext, clientAddress, maxBodyBytes } = parts;
+  return async function serveGraphQL(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: request.method?.toUpperCase() ?? 'GET',
+      headers: toHeaderMap(request),
+      search: url.search,
+      body: await readBody(request, maxBodyBytes),
+    };
+    const clientIp = clientAddress(request);
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: () => buildContext(request, clientIp),
+    });
+    for (const [name, value] of result.headers) response.setHeader(name, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  };
+}
+
+function toHeaderMap(request: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return headers;
+}

@@ -12,7 +12,7 @@ export const PASSWORD_MAX_LENGTH = 256;
 const PASSWORD_MAX_RAW_LENGTH = 4 * PASSWORD_MAX_LENGTH;
 
 // A stored hash asking for more than this is refused rather than run: an edited row asking for
-// 1 GiB took 11 s to verify (SECURITY-NOTES).
+// 1 GiB would hold a hashing thread for seconds.
 const MAX_STORED_MEMORY_KIB = 256 * 1024;
 const MAX_STORED_TIME_COST = 20;
 const MAX_STORED_PARALLELISM = 16;

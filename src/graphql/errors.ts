@@ -4,7 +4,7 @@
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AuthError, AuthFailure, INPUT_FAILURES } from '../auth/auth-error.js';
+import { AuthError, INPUT_FAILURES } from '../auth/auth-error.js';
 import { ThrottledError } from '../auth/throttle.js';
 import type { Logger } from '../logger.js';
 

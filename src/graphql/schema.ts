@@ -1,6 +1,7 @@
 // The executable schema, and its printed form committed as schema.graphql.
 import { GraphQLObjectType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
+import './enums.js';
 import { assertAnsweredFromViewerFields } from './answered-from-viewer.js';
 import { authChecker } from './auth-checker.js';
 import { AccountResolver } from './resolvers/account.resolver.js';

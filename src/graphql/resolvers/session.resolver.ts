@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphq
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import { isUuid } from '../../auth/ids.js';
-import { LogoutScope } from './types/logout-scope.enum.js';
+import { LogoutScope } from '../../auth/sessions.js';
 import { SessionType } from './types/session.type.js';
 import { viewerOf, viewerRef } from './viewer.js';
 

@@ -1,7 +1,7 @@
 import { Authorized, Field, ID, ObjectType } from 'type-graphql';
 import type { UserView } from '../../../auth/user-view.js';
 import { AccessRule } from '../../auth-checker.js';
-import { Role } from './role.enum.js';
+import { Role } from '../../../db/entities/index.js';
 
 @ObjectType('User', {
   description: 'A person with an account. The password hash has no field: it never leaves the server.',

@@ -3,15 +3,22 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthEvent, type Role, User } from '../db/entities/index.js';
-import { AuthEventType, recordAuthEvent } from './audit.js';
+import { AuthEventKind, recordAuthEvent } from './audit.js';
+import { withInvalidations } from './invalidation.js';
+import type { PrincipalService } from './principal.js';
 import { RevocationReason, type SessionService } from './sessions.js';
 import type { RequestMeta } from './request-meta.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export const MAX_EVENTS_PAGE = 200;
 
+export type AuthEventRecord = Omit<AuthEvent, 'type'> & { type: AuthEventKind };
+
 export class AccountAdministration {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly principals: PrincipalService,
+  ) {}
 
   /** null when there is no such user. */
   async setRoles(
@@ -21,11 +28,11 @@ export class AccountAdministration {
     roles: Role[],
     meta: RequestMeta,
   ): Promise<UserView | null> {
-    return this.sessions.mutate(em, async (tx) => {
+    return withInvalidations(em, this.principals, async (tx) => {
       const user = await tx.findOne(User, { id: userId });
       if (!user) return { result: null, invalidations: [] };
       user.roles = [...new Set(roles)];
-      recordAuthEvent(tx, { type: AuthEventType.ROLES_CHANGED, userId, ip: meta.ip, actorId });
+      recordAuthEvent(tx, { type: AuthEventKind.ROLES_CHANGED, userId, ip: meta.ip, actorId });
       return { result: toUserView(user), invalidations: [{ user: userId }] };
     });
   }
@@ -38,7 +45,7 @@ export class AccountAdministration {
     active: boolean,
     meta: RequestMeta,
   ): Promise<UserView | null> {
-    return this.sessions.mutate(em, async (tx) => {
+    return withInvalidations(em, this.principals, async (tx) => {
       // Locked first, so that a login in flight either commits its session before the sessions
       // are revoked below, or sees the account disabled.
       const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
@@ -46,7 +53,7 @@ export class AccountAdministration {
       user.isActive = active;
       const ended = active ? [] : await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.ACCOUNT_DISABLED);
       recordAuthEvent(tx, {
-        type: active ? AuthEventType.ACCOUNT_ENABLED : AuthEventType.ACCOUNT_DISABLED,
+        type: active ? AuthEventKind.ACCOUNT_ENABLED : AuthEventKind.ACCOUNT_DISABLED,
         userId,
         ip: meta.ip,
         actorId,
@@ -56,7 +63,9 @@ export class AccountAdministration {
   }
 
   /** Newest first. */
-  listEvents(em: EntityManager, userId: string | undefined, limit: number): Promise<AuthEvent[]> {
-    return em.find(AuthEvent, userId ? { userId } : {}, { orderBy: { id: 'desc' }, limit });
+  async listEvents(em: EntityManager, userId: string | undefined, limit: number): Promise<AuthEventRecord[]> {
+    const events = await em.find(AuthEvent, userId ? { userId } : {}, { orderBy: { id: 'desc' }, limit });
+    // Every row holds an AuthEventKind: audit.ts is the table's only writer.
+    return events as AuthEventRecord[];
   }
 }

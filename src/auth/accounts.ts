@@ -4,12 +4,14 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { type Role, User } from '../db/entities/index.js';
-import { AuthEventType, recordAuthEvent } from './audit.js';
+import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
-import type { LoginStatements } from './login-statements.js';
-import { judgeIp, type Throttle, ThrottledAction } from './throttle.js';
+import { withInvalidations } from './invalidation.js';
+import type { CandidateAccount, LoginStatements, PresentedDevice } from './login-statements.js';
+import type { PrincipalService } from './principal.js';
+import { type Counter, judgeIp, type Throttle, ThrottledAction } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -17,13 +19,13 @@ const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
 const EMAIL_MAX_LENGTH = 254;
 const emailSchema = z.email();
 
-export interface SignupInput {
+export interface SignupRequest {
   username: string;
   email: string;
   password: string;
 }
 
-export interface LoginInput {
+export interface LoginRequest {
   usernameOrEmail: string;
   password: string;
   /** From an earlier signup or login on this client. */
@@ -53,6 +55,8 @@ function accountExists(field: 'username' | 'email'): AuthError {
   return new AuthError(AuthFailure.ACCOUNT_EXISTS, `An account with this ${field} already exists`, field);
 }
 
+type CandidateUser = NonNullable<CandidateAccount['user']>;
+
 function invalidCredentials(): AuthError {
   return new AuthError(AuthFailure.INVALID_CREDENTIALS, 'Invalid username, email or password');
 }
@@ -63,9 +67,10 @@ export class AccountService {
     private readonly sessions: SessionService,
     private readonly throttle: Throttle,
     private readonly statements: LoginStatements,
+    private readonly principals: PrincipalService,
   ) {}
 
-  async signup(em: EntityManager, input: SignupInput, meta: RequestMeta): Promise<IssuedTokens> {
+  async signup(em: EntityManager, input: SignupRequest, meta: RequestMeta): Promise<IssuedTokens> {
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
@@ -75,12 +80,12 @@ export class AccountService {
     if (existing) throw accountExists(existing.usernameKey === usernameKey ? 'username' : 'email');
     const passwordHash = await this.passwords.hash(password);
     try {
-      return await em.transactional(async (tx) => {
+      return await em.transactional((tx) => {
         const user = tx.create(User, { username, usernameKey, email, emailKey, passwordHash });
         tx.persist(user);
         const tokens = this.sessions.open(tx, user, meta);
-        recordAuthEvent(tx, { type: AuthEventType.SIGNUP, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
-        return tokens;
+        recordAuthEvent(tx, { type: AuthEventKind.SIGNUP, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
+        return Promise.resolve(tokens);
       });
     } catch (error) {
       throw this.translateUniqueViolation(error);
@@ -96,7 +101,7 @@ export class AccountService {
   }
 
   /** For operators (npm run user:create): an account with chosen roles, no session. */
-  async createUser(em: EntityManager, input: SignupInput & { roles: Role[] }): Promise<UserView> {
+  async createUser(em: EntityManager, input: SignupRequest & { roles: Role[] }): Promise<UserView> {
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
     const passwordHash = await this.passwords.hash(checkPasswordPolicy(input.password, [username, email]));
@@ -109,7 +114,21 @@ export class AccountService {
     return toUserView(user);
   }
 
-  async login(input: LoginInput, meta: RequestMeta): Promise<IssuedTokens> {
+  /** Charges the attempt to its counters, checks the password, then opens the session. */
+  async login(input: LoginRequest, meta: RequestMeta): Promise<IssuedTokens> {
+    const attempt = await this.chargeAttempt(input, meta);
+    const { user, newHash } = await this.checkPassword(attempt.user, input.password, meta);
+    return this.openSession(user, attempt.charged, newHash, meta);
+  }
+
+  /**
+   * Counts the attempt on the IP and on the account before any password is checked (the first of
+   * the login's two statements), and refuses it when either is over its limit.
+   */
+  private async chargeAttempt(
+    input: LoginRequest,
+    meta: RequestMeta,
+  ): Promise<{ user: CandidateUser | null; charged: Counter }> {
     const identifier = input.usernameOrEmail.trim().toLowerCase();
     // No account's name is longer than an email or holds a NUL (which PostgreSQL text cannot).
     const lookup = identifier.length > EMAIL_MAX_LENGTH || identifier.includes('\u0000') ? null : identifier;
@@ -118,34 +137,57 @@ export class AccountService {
       `unknown:${identifier.slice(0, EMAIL_MAX_LENGTH).replaceAll('\u0000', '')}`,
     );
     const ipCounter = this.throttle.ipCounter(ThrottledAction.CREDENTIALS, meta.ip);
-    // A device that has logged in to this account under its current password answers to a count
-    // of its own rather than to the account's, so that a stranger's failures cannot keep the
-    // owner out (OWASP, device cookies), and the owner's logins never lock it for anyone else.
-    const device = this.sessions.recogniseDevice(input.deviceToken);
-    const presented = device && {
+    const device = this.presentedDevice(input.deviceToken);
+    const now = Date.now();
+    const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount, device);
+    judgeIp(ipCounter, ipCount, now);
+    if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
+    const charged = this.chargedCounter(account, device, unknownAccount);
+    await this.throttle.judgeAccountAttempt(charged, account.count, now);
+    return { user: account.user, charged };
+  }
+
+  /**
+   * A device that has logged in to this account under its current password answers to a count
+   * of its own rather than to the account's, so that a stranger's failures cannot keep the
+   * owner out (OWASP, device cookies), and the owner's logins never lock it for anyone else.
+   */
+  private presentedDevice(token: string | null | undefined): PresentedDevice | undefined {
+    const device = this.sessions.recogniseDevice(token);
+    if (!device) return undefined;
+    return {
       userId: device.sub,
       credential: device.cred,
       counter: this.throttle.accountCounter(`device:${device.jti}`),
     };
-    const now = Date.now();
-    const { ipCount, account } = await this.statements.begin(now, ipCounter, lookup, unknownAccount, presented);
-    judgeIp(ipCounter, ipCount, now);
-    if (!account) throw new Error('the login statement counted the IP within its budget but not the account');
-    const { user } = account;
-    // The counter the statement counted this attempt on; a success clears it.
-    const counted =
-      presented && account.deviceCounted
-        ? presented.counter
-        : user
-          ? this.throttle.accountCounter(user.id)
-          : unknownAccount;
-    await this.throttle.judgeAccountAttempt(counted, account.count, now);
+  }
+
+  /** The counter the login statement charged the attempt to; a success clears it. */
+  private chargedCounter(
+    account: CandidateAccount,
+    device: PresentedDevice | undefined,
+    unknownAccount: Counter,
+  ): Counter {
+    if (device && account.deviceCounted) return device.counter;
+    if (account.user) return this.throttle.accountCounter(account.user.id);
+    return unknownAccount;
+  }
+
+  /**
+   * The same argon2 work whether or not the account exists, and every refusal recorded. Returns
+   * a new hash when the stored one was made under older parameters.
+   */
+  private async checkPassword(
+    user: CandidateUser | null,
+    password: string,
+    meta: RequestMeta,
+  ): Promise<{ user: CandidateUser; newHash: string | null }> {
     if (!user) {
-      await this.passwords.verifyDummy(input.password);
+      await this.passwords.verifyDummy(password);
       await this.statements.recordFailure(null, meta.ip);
       throw invalidCredentials();
     }
-    const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, input.password);
+    const { valid, needsRehash } = await this.passwords.verify(user.passwordHash, password);
     if (!valid) {
       await this.statements.recordFailure(user.id, meta.ip);
       throw invalidCredentials();
@@ -154,15 +196,26 @@ export class AccountService {
       await this.statements.recordFailure(user.id, meta.ip);
       throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
     }
-    // Hashes made under older parameters are upgraded while the plain password is at hand. The
-    // policy is not re-applied: a password set under an older policy must not lock its owner out.
-    const newHash = needsRehash ? await this.passwords.hash(normalizePassword(input.password)) : null;
-    // The hash was checked outside any transaction (argon2 takes tens of milliseconds): the
-    // statement re-reads the row under a lock, so that a change committed meanwhile wins.
+    // Upgraded while the plain password is at hand. The policy is not re-applied: a password set
+    // under an older policy must not lock its owner out.
+    const newHash = needsRehash ? await this.passwords.hash(normalizePassword(password)) : null;
+    return { user, newHash };
+  }
+
+  /**
+   * The login's second statement: clears the charged count, and opens the session unless the
+   * account changed while its hash was checked (the statement re-reads it under a lock).
+   */
+  private async openSession(
+    user: CandidateUser,
+    charged: Counter,
+    newHash: string | null,
+    meta: RequestMeta,
+  ): Promise<IssuedTokens> {
     const session = this.sessions.newSessionRow(meta);
     // A recognised device's success clears its own count only: the owner signing in must not
     // hand a stranger in the middle of guessing a fresh set of attempts.
-    const completion = await this.statements.complete(counted.key, user.id, user.passwordHash, session, newHash);
+    const completion = await this.statements.complete(charged.key, user.id, user.passwordHash, session, newHash);
     if (!completion.opened) {
       if (completion.disabled) throw new AuthError(AuthFailure.ACCOUNT_DISABLED, 'This account is disabled');
       throw invalidCredentials();
@@ -177,8 +230,8 @@ export class AccountService {
     password: string,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    await this.checkPassword(em, viewer, password, meta);
-    return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventType.REAUTHENTICATED);
+    await this.confirmViewerPassword(em, viewer, password, meta);
+    return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED);
   }
 
   /**
@@ -192,10 +245,10 @@ export class AccountService {
     newPassword: string,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    const user = await this.checkPassword(em, viewer, currentPassword, meta);
+    const user = await this.confirmViewerPassword(em, viewer, currentPassword, meta);
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
-    return this.sessions.mutate(em, async (tx) => {
+    return withInvalidations(em, this.principals, async (tx) => {
       // The update takes the row lock before the other sessions are listed, so a login in flight
       // either commits first (and its session is revoked here) or sees the new hash.
       await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: new Date() });
@@ -205,17 +258,17 @@ export class AccountService {
         RevocationReason.PASSWORD_CHANGED,
         viewer.sessionId,
       );
-      const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventType.PASSWORD_CHANGED);
+      const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventKind.PASSWORD_CHANGED);
       return { result: tokens, invalidations: [...ended, { session: viewer.sessionId }] };
     });
   }
 
   /** Deletes the account with its sessions and data; the audit trail keeps the record. */
   async deleteAccount(em: EntityManager, viewer: ViewerRef, meta: RequestMeta): Promise<void> {
-    await this.sessions.mutate(em, async (tx) => {
+    await withInvalidations(em, this.principals, async (tx) => {
       await tx.nativeDelete(User, { id: viewer.userId });
       recordAuthEvent(tx, {
-        type: AuthEventType.ACCOUNT_DELETED,
+        type: AuthEventKind.ACCOUNT_DELETED,
         userId: viewer.userId,
         sessionId: viewer.sessionId,
         ip: meta.ip,
@@ -229,7 +282,7 @@ export class AccountService {
    * rather than on the account: a stranger's failures at login must not stop the owner from
    * confirming or changing their password, and a stolen session gets its own few guesses.
    */
-  private async checkPassword(
+  private async confirmViewerPassword(
     em: EntityManager,
     viewer: ViewerRef,
     password: string,

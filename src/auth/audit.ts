@@ -1,9 +1,11 @@
-// The audit trail: who did what, from where, and when. Never a password or a token. A login
-// writes its events inside its own statements (login-statements.ts).
+// The audit trail: who did what, from where, and when. Never a password or a token.
+// The only writer of `auth_events`: every row is written by a function or SQL fragment from here.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { AuthEvent } from '../db/entities/index.js';
+import { namedSql } from './named-sql.js';
 
-export enum AuthEventType {
+export enum AuthEventKind {
   SIGNUP = 'SIGNUP',
   LOGIN_SUCCEEDED = 'LOGIN_SUCCEEDED',
   LOGIN_FAILED = 'LOGIN_FAILED',
@@ -20,7 +22,7 @@ export enum AuthEventType {
 }
 
 export interface AuthEventInput {
-  type: AuthEventType;
+  type: AuthEventKind;
   userId?: string | null;
   /** Set when someone other than the user acted on the account. */
   actorId?: string | null;
@@ -39,4 +41,37 @@ export function recordAuthEvent(em: EntityManager, event: AuthEventInput): void 
       ip: event.ip ?? null,
     }),
   );
+}
+
+const INSERT_NOW = namedSql<{ type: AuthEventKind; userId: string | null; ip: string | null; at: Date }>(
+  'insert into auth_events (type, user_id, ip, created_at) values (:type, :userId, :ip, :at)',
+);
+
+/** Writes the event at once, in a transaction of its own: a failure stays recorded whatever follows. */
+export async function recordAuthEventNow(
+  pool: pg.Pool,
+  event: Pick<AuthEventInput, 'type' | 'userId' | 'ip'>,
+): Promise<void> {
+  await pool.query({
+    name: 'auth-event-now',
+    text: INSERT_NOW.text,
+    values: INSERT_NOW.values({ type: event.type, userId: event.userId ?? null, ip: event.ip ?? null, at: new Date() }),
+  });
+}
+
+/** The placeholders of `recordSessionEventSql`. */
+export interface SessionEventParams {
+  eventType: AuthEventKind;
+  eventUserId: string;
+  eventIp: string | null;
+  eventAt: Date;
+}
+
+/**
+ * An insert (for a WITH list) recording one event per session that `openedSessions` (a CTE
+ * returning `id`) yields, so that the event commits with the session or not at all.
+ */
+export function recordSessionEventSql(openedSessions: string): string {
+  return `insert into auth_events (type, user_id, session_id, ip, created_at)
+    select :eventType, :eventUserId, id, :eventIp, :eventAt from ${openedSessions}`;
 }

@@ -32,6 +32,24 @@ export async function announceInvalidation(tx: EntityManager, invalidations: Inv
   }
 }
 
+/**
+ * Runs `work` in a transaction, announces the invalidations it returns inside it, and applies them
+ * to this instance's cache once committed.
+ */
+export async function withInvalidations<T>(
+  em: EntityManager,
+  principals: PrincipalService,
+  work: (tx: EntityManager) => Promise<{ result: T; invalidations: Invalidation[] }>,
+): Promise<T> {
+  const { result, invalidations } = await em.transactional(async (tx) => {
+    const outcome = await work(tx);
+    await announceInvalidation(tx, outcome.invalidations);
+    return outcome;
+  });
+  applyInvalidation(principals, invalidations);
+  return result;
+}
+
 export function applyInvalidation(principals: PrincipalService, invalidations: Invalidation[]): void {
   for (const invalidation of invalidations) {
     if ('session' in invalidation) principals.invalidateSession(invalidation.session);

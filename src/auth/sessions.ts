@@ -3,19 +3,21 @@
 // lock, and presenting any older token of the family is reuse, which ends the session (RFC 9700
 // §4.14.2). Every write here is one transaction, and every change to who may act is announced to
 // the other instances inside it (invalidation.ts).
+// The only writer of `sessions`: its rows are inserted and updated here, or by SQL from here.
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { Session, User } from '../db/entities/index.js';
-import { AuthEventType, recordAuthEvent } from './audit.js';
+import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
-import { announceInvalidation, applyInvalidation, type Invalidation } from './invalidation.js';
+import { credentialTag } from './credential-tag.js';
+import { announceInvalidation, type Invalidation, withInvalidations } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
-import { credentialTag, nowSeconds } from './tokens.js';
+import { nowSeconds } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export interface IssuedTokens {
@@ -48,7 +50,7 @@ export enum RevocationReason {
 
 const USER_AGENT_MAX = 512;
 
-/** A session's row as a login's statement writes it (login-statements.ts). */
+/** A session's row as a login's statement writes it (openSessionSql). */
 export interface NewSessionRow {
   id: string;
   refreshJti: string;
@@ -56,6 +58,38 @@ export interface NewSessionRow {
   expiresAt: Date;
   userAgent: string | null;
   ip: string | null;
+}
+
+/** The placeholders of `openSessionSql`. */
+export interface OpenSessionParams {
+  sessionId: string;
+  refreshJti: string;
+  sessionStart: Date;
+  sessionEnd: Date;
+  userAgent: string | null;
+  sessionIp: string | null;
+}
+
+/**
+ * An insert (for a WITH list) opening the session `row` for each user that `users` (a CTE
+ * returning `id`, with its condition) yields; it returns the session's `id`.
+ */
+export function openSessionSql(users: string): string {
+  return `insert into sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, user_agent, ip)
+    select :sessionId, id, :refreshJti, :sessionStart, :sessionStart, :sessionEnd, :userAgent, :sessionIp
+    from ${users}
+    returning id`;
+}
+
+export function openSessionParams(row: NewSessionRow): OpenSessionParams {
+  return {
+    sessionId: row.id,
+    refreshJti: row.refreshJti,
+    sessionStart: row.createdAt,
+    sessionEnd: row.expiresAt,
+    userAgent: row.userAgent,
+    sessionIp: row.ip,
+  };
 }
 
 type RefreshOutcome = { tokens: IssuedTokens } | { failure: AuthError };
@@ -147,7 +181,7 @@ export class SessionService {
         session.previousRefreshJti = session.refreshJti;
         session.rotatedAt = now;
         session.lastUsedAt = now;
-        recordAuthEvent(tx, { type: AuthEventType.REFRESH, userId: user.id, sessionId: session.id, ip: meta.ip });
+        recordAuthEvent(tx, { type: AuthEventKind.REFRESH, userId: user.id, sessionId: session.id, ip: meta.ip });
         await announceInvalidation(tx, [{ session: session.id }]);
         return { tokens: this.issue(session, user, false) };
       }
@@ -158,7 +192,7 @@ export class SessionService {
       }
       await this.revokeLocked(tx, session, RevocationReason.REFRESH_TOKEN_REUSED);
       recordAuthEvent(tx, {
-        type: AuthEventType.REFRESH_REUSE_DETECTED,
+        type: AuthEventKind.REFRESH_REUSE_DETECTED,
         userId: user.id,
         sessionId: session.id,
         ip: meta.ip,
@@ -181,9 +215,9 @@ export class SessionService {
     em: EntityManager,
     sessionId: string,
     meta: RequestMeta,
-    event: AuthEventType,
+    event: AuthEventKind,
   ): Promise<IssuedTokens> {
-    return this.mutate(em, async (tx) => ({
+    return withInvalidations(em, this.principals, async (tx) => ({
       result: await this.reissueFreshIn(tx, sessionId, meta, event),
       invalidations: [{ session: sessionId }],
     }));
@@ -194,7 +228,7 @@ export class SessionService {
     tx: EntityManager,
     sessionId: string,
     meta: RequestMeta,
-    event: AuthEventType,
+    event: AuthEventKind,
   ): Promise<IssuedTokens> {
     const session = await tx.findOne(
       Session,
@@ -212,7 +246,7 @@ export class SessionService {
   }
 
   async logout(em: EntityManager, viewer: ViewerRef, scope: LogoutScope, meta: RequestMeta): Promise<void> {
-    await this.mutate(em, async (tx) => {
+    await withInvalidations(em, this.principals, async (tx) => {
       const where =
         scope === LogoutScope.CURRENT
           ? { id: viewer.sessionId }
@@ -221,7 +255,7 @@ export class SessionService {
             : { user: viewer.userId };
       const ended = await this.revokeWhere(tx, where, RevocationReason.LOGOUT);
       recordAuthEvent(tx, {
-        type: AuthEventType.LOGOUT,
+        type: AuthEventKind.LOGOUT,
         userId: viewer.userId,
         sessionId: viewer.sessionId,
         ip: meta.ip,
@@ -232,10 +266,10 @@ export class SessionService {
 
   /** Ends one of the user's own sessions; false when they have no such live session. */
   async revokeOwn(em: EntityManager, userId: string, sessionId: string, meta: RequestMeta): Promise<boolean> {
-    return this.mutate(em, async (tx) => {
+    return withInvalidations(em, this.principals, async (tx) => {
       const ended = await this.revokeWhere(tx, { id: sessionId, user: userId }, RevocationReason.REVOKED);
       if (ended.length > 0)
-        recordAuthEvent(tx, { type: AuthEventType.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
+        recordAuthEvent(tx, { type: AuthEventKind.SESSION_REVOKED, userId, sessionId, ip: meta.ip });
       return { result: ended.length > 0, invalidations: ended };
     });
   }
@@ -272,23 +306,6 @@ export class SessionService {
     return em.nativeDelete(Session, {
       $or: [{ expiresAt: { $lt: new Date(now) } }, { revokedAt: { $lt: revokedBefore } }],
     });
-  }
-
-  /**
-   * Runs `work` in a transaction, announces its invalidations inside it, and applies them to
-   * this instance's cache once committed.
-   */
-  async mutate<T>(
-    em: EntityManager,
-    work: (tx: EntityManager) => Promise<{ result: T; invalidations: Invalidation[] }>,
-  ): Promise<T> {
-    const { result, invalidations } = await em.transactional(async (tx) => {
-      const outcome = await work(tx);
-      await announceInvalidation(tx, outcome.invalidations);
-      return outcome;
-    });
-    applyInvalidation(this.principals, invalidations);
-    return result;
   }
 
   /** Signs a new token pair for `session` and makes its refresh token the current one. */

@@ -9,7 +9,16 @@
 import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { CLEAR_COUNT_SQL, COUNT_ONE_SQL, COUNTER_TABLE, type Count, NO_FLUSH_CTE, toCount } from './counters.js';
+import {
+  clearCountSql,
+  COUNTER_TABLE,
+  type Count,
+  type CountRow,
+  countOneSql,
+  NO_FLUSH_CTE,
+  toCount,
+} from './counters.js';
+import { namedSql } from './named-sql.js';
 
 export enum ThrottledAction {
   CREDENTIALS = 'credentials',
@@ -29,7 +38,10 @@ export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 /** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
 const MAX_COUNTER_KEY_LENGTH = 255;
 
-const COUNT_ONE = `with ${NO_FLUSH_CTE} ${COUNT_ONE_SQL}`;
+const COUNT_ONE = namedSql<{ now: number; key: string; windowEnd: number }>(
+  `with ${NO_FLUSH_CTE} ${countOneSql(':key', ':windowEnd')}`,
+);
+const CLEAR_COUNT = namedSql<{ key: string }>(clearCountSql(':key'));
 const SET_LOCK = `insert into ${COUNTER_TABLE} as counter (key, points, expire) values ($1, $2, $3)
   on conflict (key) do update set points = excluded.points, expire = excluded.expire`;
 
@@ -100,8 +112,8 @@ export class Throttle {
   async clearAccountAttempts(accountKey: string): Promise<void> {
     await this.pool.query({
       name: 'throttle-clear',
-      text: CLEAR_COUNT_SQL,
-      values: [this.accountCounter(accountKey).key],
+      text: CLEAR_COUNT.text,
+      values: CLEAR_COUNT.values({ key: this.accountCounter(accountKey).key }),
     });
   }
 
@@ -111,10 +123,10 @@ export class Throttle {
   }
 
   private async count(counter: Counter, now: number): Promise<Count> {
-    const { rows } = await this.pool.query({
+    const { rows } = await this.pool.query<CountRow>({
       name: 'throttle-count',
-      text: COUNT_ONE,
-      values: [now, counter.key, now + counter.windowMs],
+      text: COUNT_ONE.text,
+      values: COUNT_ONE.values({ now, key: counter.key, windowEnd: now + counter.windowMs }),
     });
     return toCount(rows[0]);
   }

@@ -1,6 +1,6 @@
 // Signing and verification of access, refresh and device JWTs. jsonwebtoken checks the
-// signature, `exp`, `nbf`, `iss` and `aud`; everything it leaves open (SECURITY-NOTES: it accepts
-// a string payload, invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is
+// signature, `exp`, `nbf`, `iss` and `aud`; everything it leaves open (it accepts a string
+// payload, invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is
 // pinned here, and nothing is taken from the token's header but what it must match (RFC 8725
 // §3.1, §3.11).
 import {
@@ -14,6 +14,7 @@ import {
 import jwt from 'jsonwebtoken';
 import type { Config, JwtAlgorithm } from '../config.js';
 import { AuthError, AuthFailure } from './auth-error.js';
+import { CREDENTIAL_TAG } from './credential-tag.js';
 import { isUuid } from './ids.js';
 
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
@@ -65,28 +66,12 @@ interface TokenKind {
   maxLifetimeSeconds: number;
 }
 
-/**
- * Access tokens verified recently, by their exact text. A client sends the same token with every
- * request for its whole lifetime, and the signature check is most of the cost of an
- * authenticated request; only tokens that passed every check are kept, and only until they
- * expire. Bounded, oldest out first.
- */
+/** Access tokens that passed every check, by their text, until they expire: a client resends the
+ *  same one with every request, and the signature check is most of such a request's cost. */
 const VERIFIED_ACCESS_CACHE_SIZE = 10_000;
 
 const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
-const CREDENTIAL_TAG = /^[0-9a-f]{32}$/;
-
-/**
- * What a device token carries of the password it was issued under: the first 128 bits of the
- * SHA-256 of the stored argon2 hash (salted, so equal passwords give different tags). It says
- * nothing of the password; it lets the login statement, which computes the same in SQL
- * (login-statements.ts, its twin: change both or neither), retire every device token when the
- * password changes.
- */
-export function credentialTag(passwordHash: string): string {
-  return createHash('sha256').update(passwordHash, 'utf8').digest('hex').slice(0, 32);
-}
 
 export class TokenService {
   private readonly algorithm: JwtAlgorithm;
@@ -101,8 +86,7 @@ export class TokenService {
   constructor(private readonly settings: Config['jwt']) {
     const keys = settings.keys;
     this.algorithm = keys.algorithm;
-    // Key objects are built once: handing jsonwebtoken a string makes it re-parse the key as a
-    // possible PEM on every call (0.5 ms instead of 11 µs, STACK.md).
+    // Key objects are built once: given a string, jsonwebtoken re-parses the key on every call.
     if (keys.algorithm === 'HS256') {
       this.signingKey = this.verificationKey = createSecretKey(keys.secret);
       this.kid = thumbprint(Buffer.concat([Buffer.from('tessera-hs256-kid\0'), keys.secret]));

@@ -1,6 +1,7 @@
 // The executable schema, and its printed form committed as schema.graphql.
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema, getMetadataStorage, type BuildSchemaOptions } from 'type-graphql';
+import './enums.js';
 import { authChecker } from './auth-checker.js';
 import { applyFastPaths } from './fast-path/index.js';
 import { AccountResolver } from './resolvers/account.resolver.js';

@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import { FastAuthorized } from '../fast-path/index.js';
 import { isUuid } from '../../auth/ids.js';
-import { LogoutScope } from './types/logout-scope.enum.js';
+import { LogoutScope } from '../../auth/sessions.js';
 import { SessionType } from './types/session.type.js';
 import { viewerOf, viewerRef } from './viewer.js';
 

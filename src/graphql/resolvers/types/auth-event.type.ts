@@ -1,15 +1,13 @@
 import { Field, ID, ObjectType } from 'type-graphql';
+import { AuthEventKind } from '../../../auth/audit.js';
 
 @ObjectType('AuthEvent', { description: 'One entry of the audit trail. Never holds a password or a token.' })
 export class AuthEventType {
   @Field(() => ID)
   id!: string;
 
-  @Field({
-    description:
-      'SIGNUP, LOGIN_SUCCEEDED, LOGIN_FAILED, REFRESH, REFRESH_REUSE_DETECTED, LOGOUT, SESSION_REVOKED, REAUTHENTICATED, PASSWORD_CHANGED, ROLES_CHANGED, ACCOUNT_DISABLED, ACCOUNT_ENABLED, ACCOUNT_DELETED',
-  })
-  type!: string;
+  @Field(() => AuthEventKind)
+  type!: AuthEventKind;
 
   @Field(() => ID, { nullable: true })
   userId!: string | null;

@@ -1,7 +1,8 @@
 import { Field, InputType } from 'type-graphql';
+import type { LoginRequest } from '../../../auth/accounts.js';
 
 @InputType('LoginInput')
-export class LoginInput {
+export class LoginInput implements LoginRequest {
   @Field({ description: 'The username or the email address, in any case.' })
   usernameOrEmail!: string;
 

@@ -1,8 +1,8 @@
 import { Authorized, Field, ID, ObjectType } from 'type-graphql';
 import type { UserView } from '../../../auth/user-view.js';
 import { AccessRule } from '../../auth-checker.js';
+import { Role } from '../../../db/entities/index.js';
 import { FastAuthorized } from '../../fast-path/index.js';
-import { Role } from './role.enum.js';
 
 @FastAuthorized()
 @ObjectType('User', {

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { InvalidationListener } from './auth/invalidation.js';
-import { createAuthServices, type AuthServices } from './auth/services.js';
+import { createAuthServices, type AuthServiceOptions, type AuthServices } from './auth/services.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
 import { createContextBuilder, type Context } from './graphql/context.js';
@@ -40,9 +40,14 @@ class HttpError extends Error {
   }
 }
 
-export async function createServer(config: Config, orm: Orm, logger: Logger): Promise<TesseraServer> {
-  const databaseUrl = orm.config.get('clientUrl') as string;
-  const services = createAuthServices(config, databaseUrl);
+export async function createServer(
+  config: Config,
+  orm: Orm,
+  logger: Logger,
+  options: AuthServiceOptions = {},
+): Promise<TesseraServer> {
+  const databaseUrl = orm.config.get<'clientUrl', string>('clientUrl');
+  const services = createAuthServices(config, databaseUrl, options);
   const limits = createOperationLimits(config);
   const schema = await buildTesseraSchema();
   const apollo = new ApolloServer<Context>({

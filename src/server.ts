@@ -3,7 +3,7 @@
 import type { ApolloServer } from '@apollo/server';
 import type { Server } from 'node:http';
 import { createBackgroundJobs } from './auth/background-jobs.js';
-import { createAuthServices, type AuthServices } from './auth/services.js';
+import { createAuthServices, type AuthServiceOptions, type AuthServices } from './auth/services.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
 import { createApollo } from './graphql/apollo.js';
@@ -16,7 +16,7 @@ import { sendHealth } from './http/health.js';
 import { createHttpServer } from './http/http-server.js';
 import type { Logger } from './logger.js';
 
-export interface ServerOptions {
+export interface ServerOptions extends AuthServiceOptions {
   readonly config: Config;
   readonly orm: Orm;
   /** The database the ORM was opened on: the statement pool and the LISTEN connection use it too. */
@@ -34,8 +34,14 @@ export interface TesseraServer {
   stop(): Promise<void>;
 }
 
-export async function createServer({ config, orm, databaseUrl, logger }: ServerOptions): Promise<TesseraServer> {
-  const services = createAuthServices(config, databaseUrl);
+export async function createServer({
+  config,
+  orm,
+  databaseUrl,
+  logger,
+  ...serviceOptions
+}: ServerOptions): Promise<TesseraServer> {
+  const services = createAuthServices(config, databaseUrl, serviceOptions);
   const apollo = createApollo(await buildTesseraSchema({ fastPaths: config.graphql.fastPaths }), config, logger);
   await apollo.start();
   const jobs = createBackgroundJobs(config, orm, services, databaseUrl, logger);

@@ -6,6 +6,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { Session } from '../db/entities/index.js';
+import { additionalClaimsOf, type AdditionalClaims } from './additional-claims.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import type { AccessClaims, TokenService } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
@@ -15,6 +16,8 @@ export interface Viewer {
   readonly sessionId: string;
   /** Issued by signup, login or reauthentication rather than by a refresh. */
   readonly fresh: boolean;
+  /** The application's claims in this token (additional-claims.ts), as they were when it was signed. */
+  readonly claims: AdditionalClaims;
 }
 
 interface SessionState {
@@ -89,7 +92,7 @@ export class PrincipalService {
     ) {
       throw new AuthError(AuthFailure.TOKEN_REVOKED, 'Token has been revoked');
     }
-    return { user, sessionId: claims.sid, fresh: claims.fresh };
+    return { user, sessionId: claims.sid, fresh: claims.fresh, claims: additionalClaimsOf(claims) };
   }
 
   private async load(

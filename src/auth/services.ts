@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { AdditionalClaimsLoader } from './additional-claims.js';
 import { AccountAdministration } from './account-administration.js';
 import { createStatementPool } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
@@ -22,8 +23,17 @@ export interface AuthServices {
   close(): Promise<void>;
 }
 
-export function createAuthServices(config: Config, databaseUrl: string): AuthServices {
-  const tokens = new TokenService(config.jwt);
+export interface AuthServiceOptions {
+  /** Extra claims for every access token; the application's own loader when not given. */
+  readonly additionalClaims?: AdditionalClaimsLoader;
+}
+
+export function createAuthServices(
+  config: Config,
+  databaseUrl: string,
+  options: AuthServiceOptions = {},
+): AuthServices {
+  const tokens = new TokenService(config.jwt, options.additionalClaims);
   const passwords = new PasswordHasher(config.argon2);
   const statementPool = createStatementPool(databaseUrl);
   const throttle = new Throttle(statementPool, config.throttle);

@@ -322,7 +322,7 @@ export class SessionService {
     fresh: boolean,
     jti?: string,
   ): { tokens: IssuedTokens; refreshJti: string } {
-    const access = this.tokens.signAccessToken({ sub: user.id, sid: sessionId, roles: [...user.roles], fresh });
+    const access = this.tokens.signAccessToken({ sub: user.id, sid: sessionId, roles: [...user.roles], fresh }, user);
     const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: sessionId }, sessionEnd.getTime() / 1000, jti);
     const now = nowSeconds();
     const tokens = {

@@ -13,9 +13,11 @@ import {
 } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config, JwtAlgorithm } from '../config.js';
+import { additionalClaims, loadAdditionalClaims, type AdditionalClaimsLoader } from './additional-claims.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { CREDENTIAL_TAG } from './credential-tag.js';
 import { isUuid } from './ids.js';
+import type { UserView } from './user-view.js';
 
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -83,7 +85,10 @@ export class TokenService {
   private readonly device: TokenKind;
   private readonly verifiedAccess = new Map<string, Readonly<AccessClaims>>();
 
-  constructor(private readonly settings: Config['jwt']) {
+  constructor(
+    private readonly settings: Config['jwt'],
+    private readonly claimsLoader: AdditionalClaimsLoader = additionalClaims,
+  ) {
     const keys = settings.keys;
     this.algorithm = keys.algorithm;
     // Key objects are built once: given a string, jsonwebtoken re-parses the key on every call.
@@ -100,9 +105,16 @@ export class TokenService {
     this.device = { type: DEVICE_TOKEN_TYPE, maxLifetimeSeconds: settings.deviceTokenTtlSeconds };
   }
 
-  signAccessToken(claims: { sub: string; sid: string; roles: string[]; fresh: boolean }): SignedToken {
+  /** `user`, when given, is handed to the additional claims loader (additional-claims.ts). */
+  signAccessToken(claims: { sub: string; sid: string; roles: string[]; fresh: boolean }, user?: UserView): SignedToken {
     const now = nowSeconds();
-    return this.sign(this.access.type, { ...claims, iat: now, exp: now + this.settings.accessTokenTtlSeconds });
+    const extra = user ? loadAdditionalClaims(this.claimsLoader, user) : {};
+    return this.sign(this.access.type, {
+      ...extra,
+      ...claims,
+      iat: now,
+      exp: now + this.settings.accessTokenTtlSeconds,
+    });
   }
 
   /**

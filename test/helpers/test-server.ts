@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config, type Env } from '../../src/config.js';
 import { openDatabase, type Orm } from '../../src/db/orm.js';
-import { createLogger } from '../../src/logger.js';
+import type { AuthServiceOptions } from '../../src/auth/services.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { createServer, type TesseraServer } from '../../src/server.js';
 import { GraphQLClient } from './graphql-client.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
@@ -43,11 +44,21 @@ export function testConfig(overrides: Env = {}): Config {
   }).config;
 }
 
-export async function startTestServer(overrides: Env = {}, existing?: TestDatabase): Promise<TestServer> {
+/** What createServer takes beyond its config: the services' options, and a logger to read. */
+export interface TestServerOptions extends AuthServiceOptions {
+  readonly logger?: Logger;
+}
+
+export async function startTestServer(
+  overrides: Env = {},
+  existing?: TestDatabase,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   const database = existing ?? (await createTestDatabase());
   const config = testConfig({ DATABASE_URL: database.url, ...overrides });
   const orm = await openDatabase(database.url, config);
-  const server = await createServer({ config, orm, databaseUrl: database.url, logger: createLogger(config) });
+  const { logger = createLogger(config), ...serviceOptions } = options;
+  const server = await createServer({ config, orm, databaseUrl: database.url, logger, ...serviceOptions });
   const url = await server.listen(0, '127.0.0.1');
   return {
     url,

@@ -1,12 +1,15 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import type { AdditionalClaims } from '../../auth/additional-claims.js';
 import { toUserView } from '../../auth/user-view.js';
 import { Role, User } from '../../db/entities/index.js';
 import { AnsweredFromViewer, FastAuthorized } from '../fast-path/index.js';
 import type { Context } from '../context.js';
 import { ErrorCode, PublicError } from '../errors.js';
+import { Public } from '../public.js';
 import { isUuid } from '../../auth/ids.js';
 import { UserType } from './types/user.type.js';
-import { viewerOf } from './viewer.js';
+import { optionalViewerOf, viewerOf } from './viewer.js';
 
 const MAX_PAGE = 100;
 
@@ -18,6 +21,26 @@ export class UserResolver {
   @Query(() => UserType, { description: 'The signed-in user.' })
   me(@Ctx() context: Context): UserType {
     return viewerOf(context).user;
+  }
+
+  @Public()
+  @Query(() => UserType, {
+    nullable: true,
+    description:
+      'The signed-in user, or null when no token was sent: "am I signed in?" without an error. A token that was sent but is expired, invalid or revoked still fails with UNAUTHENTICATED.',
+  })
+  viewer(@Ctx() context: Context): UserType | null {
+    return optionalViewerOf(context)?.user ?? null;
+  }
+
+  @Public()
+  @Query(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      "The application's own claims in the access token sent, as signed (the additional claims loader); {} when it adds none, null when no token was sent. Refuses a bad token like `viewer`.",
+  })
+  viewerClaims(@Ctx() context: Context): AdditionalClaims | null {
+    return optionalViewerOf(context)?.claims ?? null;
   }
 
   @Authorized()

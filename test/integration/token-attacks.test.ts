@@ -19,6 +19,7 @@ import {
 } from '../helpers/hostile-tokens.js';
 import { loginOk, PASSWORD, refreshOk } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { AuthFailure } from '../../src/auth/auth-error.js';
 import { nowSeconds } from '../../src/auth/tokens.js';
 import type { JwtAlgorithm } from '../../src/config.js';
 
@@ -293,7 +294,7 @@ describe('refresh with a hostile refresh token', () => {
   test.each(refreshRowNames)('refuses $name', async ({ index }) => {
     const row = rows('refresh')[index];
     // A refresh token's expiry is its session's end: over HTTP, an expired one says so.
-    const reason = row.reason === 'TOKEN_EXPIRED' ? 'SESSION_EXPIRED' : row.reason;
+    const reason = row.reason === AuthFailure.TOKEN_EXPIRED ? AuthFailure.SESSION_EXPIRED : row.reason;
     expectRefused(await refresh(row.target, row.token()), 'refresh', reason, row.target);
   });
 

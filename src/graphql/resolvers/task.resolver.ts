@@ -15,10 +15,18 @@ function toTaskType(task: Task, owner: UserView = toUserView(task.owner)): TaskT
   return { id: task.id, title: task.title, done: task.done, owner, createdAt: task.createdAt };
 }
 
+function hasControlCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function checkTitle(raw: string): string {
   const title = raw.trim();
   // PostgreSQL text cannot hold NUL; other control characters have no place in a title either.
-  if (title.length < 1 || title.length > TITLE_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(title)) {
+  if (title.length < 1 || title.length > TITLE_MAX_LENGTH || hasControlCharacter(title)) {
     throw new PublicError(
       ErrorCode.BAD_USER_INPUT,
       `title must be 1 to ${TITLE_MAX_LENGTH} characters, without control characters`,

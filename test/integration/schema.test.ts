@@ -97,7 +97,7 @@ describe('schema.graphql', () => {
     expect(committed).toBe(renderSchemaFile(await buildTesseraSchema()));
   });
 
-  test('declares every root field of the issue 2 contract', async () => {
+  test('declares every root field of the documented contract', async () => {
     const schema = await buildTesseraSchema();
     const queries = Object.keys(schema.getQueryType()!.getFields());
     const mutations = Object.keys(schema.getMutationType()!.getFields());

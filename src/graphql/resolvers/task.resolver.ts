@@ -1,11 +1,12 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { toUserView, type UserView } from '../../auth/user-view.js';
-import { Role, Task } from '../../db/entities/index.js';
+import { Task } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
 import { FastAuthorized } from '../fast-path/index.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { isUuid } from '../../auth/ids.js';
 import { TaskType } from './types/task.type.js';
+import { ownerOrAdmin } from './ownership.js';
 import { viewerOf } from './viewer.js';
 
 const TITLE_MAX_LENGTH = 200;
@@ -42,9 +43,7 @@ function checkTitle(raw: string): string {
  */
 async function findVisibleTask(context: Context, id: string): Promise<Task | null> {
   if (!isUuid(id)) return null;
-  const viewer = viewerOf(context);
-  const isAdmin = viewer.user.roles.includes(Role.ADMIN);
-  return context.em.findOne(Task, isAdmin ? { id } : { id, owner: viewer.user.id }, { populate: ['owner'] });
+  return context.em.findOne(Task, { id, ...ownerOrAdmin(viewerOf(context)) }, { populate: ['owner'] });
 }
 
 @Resolver(() => TaskType)

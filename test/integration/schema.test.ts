@@ -99,6 +99,7 @@ describe('synchronous authorization', () => {
     }
     expect(covered.sort()).toEqual([
       'Mutation.deleteMyAccount',
+      'Query.allTasks',
       'Query.me',
       'Query.mySessions',
       'Query.myTasks',

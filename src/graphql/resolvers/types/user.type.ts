@@ -3,6 +3,7 @@ import type { UserView } from '../../../auth/user-view.js';
 import { AccessRule } from '../../auth-checker.js';
 import { Role } from './role.enum.js';
 
+// Apart from the User entity, unlike Task: the entity holds the password hash, which must never get a field.
 @ObjectType('User', {
   description: 'A person with an account. The password hash has no field: it never leaves the server.',
 })

@@ -26,6 +26,8 @@ mkdir "$WORK/node_modules"
 for entry in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin; do ln -s "$entry" "$WORK/node_modules/"; done
 cd "$WORK"
 export TESSERA_DATA_DIR="$WORK/.data"
+# The embedded PostgreSQL runs as the `postgres` user when CI is root: it must pass through here.
+chmod 711 "$WORK"
 if [ -n "$ADMIN_URL" ]; then
   (cd "$ROOT" && psql_admin "create database \"$DB_NAME\"")
   export DATABASE_URL="$(node -e 'const u = new URL(process.argv[1]); u.pathname = "/" + process.argv[2]; console.log(u.href)' "$ADMIN_URL" "$DB_NAME")"

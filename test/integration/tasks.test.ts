@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 const TASK_FIELDS = 'id title done createdAt owner { id username email }';
 const CREATE = `mutation Create($title: String!) { createTask(title: $title) { ${TASK_FIELDS} } }`;
 const MY_TASKS = `{ myTasks { ${TASK_FIELDS} } }`;
+const ALL_TASKS = `{ allTasks { ${TASK_FIELDS} } }`;
 const TASK = `query Task($id: ID!) { task(id: $id) { ${TASK_FIELDS} } }`;
 const UPDATE = `mutation Update($id: ID!, $title: String, $done: Boolean) { updateTask(id: $id, title: $title, done: $done) { ${TASK_FIELDS} } }`;
 const DELETE = 'mutation Delete($id: ID!) { deleteTask(id: $id) }';
@@ -101,6 +102,32 @@ describe('createTask and myTasks', () => {
     expect(onlyError(create).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
     const list = await app.client.request(MY_TASKS);
     expect(onlyError(list).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
+  });
+});
+
+describe('allTasks', () => {
+  test("shows an ADMIN every user's tasks, oldest first, each with its owner", async () => {
+    const first = await createTask(tina, 'for the audit');
+    const second = await createTask(umar, 'also for the audit');
+    const result = await app.client.request(ALL_TASKS, {}, { token: admin.accessToken });
+    expect(result.errors).toBeUndefined();
+    const ids = result.data.allTasks.map((task: TaskView) => task.id);
+    expect(ids.indexOf(first.id)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(second.id)).toBeGreaterThan(ids.indexOf(first.id));
+    expect(result.data.allTasks).toContainEqual(second);
+    expect(await app.orm.em.fork().count(Task)).toBe(ids.length);
+  });
+
+  test('refuses a signed-in USER with FORBIDDEN and shows them nothing', async () => {
+    await createTask(tina, 'not for umar');
+    const result = await app.client.request(ALL_TASKS, {}, { token: umar.accessToken });
+    expect(result.data ?? null).toBeNull();
+    expect(onlyError(result).extensions?.code).toBe('FORBIDDEN');
+  });
+
+  test('refuses a caller without a token as UNAUTHENTICATED', async () => {
+    const result = await app.client.request(ALL_TASKS);
+    expect(onlyError(result).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
   });
 });
 

@@ -1,20 +1,15 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { toUserView, type UserView } from '../../auth/user-view.js';
-import { Task } from '../../db/entities/index.js';
+import { Role, Task } from '../../db/entities/index.js';
 import type { Context } from '../context.js';
 import { FastAuthorized } from '../fast-path/index.js';
-import { ErrorCode, notFound, PublicError } from '../errors.js';
-import { isUuid } from '../../auth/ids.js';
-import { TaskType } from './types/task.type.js';
-import { ownerOrAdmin } from './ownership.js';
+import { ErrorCode, PublicError } from '../errors.js';
+import { findOwned, requireOwned } from './ownership.js';
+import { UserType } from './types/user.type.js';
 import { viewerOf } from './viewer.js';
 
 const TITLE_MAX_LENGTH = 200;
-
-/** `owner` may be passed when it is already at hand (the viewer), saving the load. */
-function toTaskType(task: Task, owner: UserView = toUserView(task.owner)): TaskType {
-  return { id: task.id, title: task.title, done: task.done, owner, createdAt: task.createdAt };
-}
+const OLDEST_FIRST = { createdAt: 'asc', id: 'asc' } as const;
 
 function hasControlCharacter(text: string): boolean {
   for (const char of text) {
@@ -37,67 +32,67 @@ function checkTitle(raw: string): string {
   return title;
 }
 
-/**
- * The task if the viewer may see it, else null: to anyone else a task they may not see is
- * indistinguishable from one that does not exist.
- */
-async function findVisibleTask(context: Context, id: string): Promise<Task | null> {
-  if (!isUuid(id)) return null;
-  return context.em.findOne(Task, { id, ...ownerOrAdmin(viewerOf(context)) }, { populate: ['owner'] });
-}
-
-@Resolver(() => TaskType)
+@Resolver(() => Task)
 export class TaskResolver {
   @Authorized()
   @FastAuthorized()
-  @Query(() => [TaskType], { description: "The viewer's own tasks, oldest first." })
-  async myTasks(@Ctx() context: Context): Promise<TaskType[]> {
-    const viewer = viewerOf(context);
-    const tasks = await context.em.find(Task, { owner: viewer.user.id }, { orderBy: { createdAt: 'asc', id: 'asc' } });
-    return tasks.map((task) => toTaskType(task, viewer.user));
+  @Query(() => [Task], { description: "The viewer's own tasks, oldest first." })
+  myTasks(@Ctx() context: Context): Promise<Task[]> {
+    return context.em.find(Task, { owner: viewerOf(context).user.id }, { orderBy: OLDEST_FIRST });
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [Task], { description: "Every user's tasks, oldest first: ADMIN only." })
+  allTasks(@Ctx() context: Context): Promise<Task[]> {
+    return context.em.find(Task, {}, { orderBy: OLDEST_FIRST, populate: ['owner'] });
   }
 
   @Authorized()
-  @Query(() => TaskType, {
+  @Query(() => Task, {
     nullable: true,
     description: 'A task of the viewer (any task for an ADMIN); null otherwise.',
   })
-  async task(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<TaskType | null> {
-    const task = await findVisibleTask(context, id);
-    return task ? toTaskType(task) : null;
+  task(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<Task | null> {
+    return findOwned(context, Task, id);
   }
 
   @Authorized()
-  @Mutation(() => TaskType)
-  async createTask(@Arg('title') title: string, @Ctx() context: Context): Promise<TaskType> {
-    const viewer = viewerOf(context);
-    const task = context.em.create(Task, { title: checkTitle(title), owner: viewer.user.id });
+  @Mutation(() => Task)
+  async createTask(@Arg('title') title: string, @Ctx() context: Context): Promise<Task> {
+    const task = context.em.create(Task, { title: checkTitle(title), owner: viewerOf(context).user.id });
     await context.em.persist(task).flush();
-    return toTaskType(task, viewer.user);
+    return task;
   }
 
   @Authorized()
-  @Mutation(() => TaskType, { description: 'Owner or ADMIN; anyone else gets NOT_FOUND.' })
+  @Mutation(() => Task, { description: 'Owner or ADMIN; anyone else gets NOT_FOUND.' })
   async updateTask(
     @Arg('id', () => ID) id: string,
     @Arg('title', () => String, { nullable: true }) title: string | null | undefined,
     @Arg('done', () => Boolean, { nullable: true }) done: boolean | null | undefined,
     @Ctx() context: Context,
-  ): Promise<TaskType> {
-    const task = await findVisibleTask(context, id);
-    if (!task) throw notFound('Task');
+  ): Promise<Task> {
+    const task = await requireOwned(context, Task, id);
     if (title !== null && title !== undefined) task.title = checkTitle(title);
     if (done !== null && done !== undefined) task.done = done;
     await context.em.flush();
-    return toTaskType(task);
+    return task;
   }
 
   @Authorized()
   @Mutation(() => Boolean, { description: 'Owner or ADMIN; anyone else gets NOT_FOUND.' })
   async deleteTask(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
-    const task = await findVisibleTask(context, id);
-    if (!task) throw notFound('Task');
+    const task = await requireOwned(context, Task, id);
     await context.em.remove(task).flush();
     return true;
+  }
+
+  /** The viewer is at hand for their own tasks; only an ADMIN's view of another's loads the owner. */
+  @FieldResolver(() => UserType)
+  async owner(@Root() task: Task, @Ctx() context: Context): Promise<UserView> {
+    const viewer = viewerOf(context);
+    if (task.owner.id === viewer.user.id) return viewer.user;
+    await context.em.populate(task, ['owner']);
+    return toUserView(task.owner);
   }
 }

@@ -4,6 +4,7 @@ import { AccessRule } from '../../auth-checker.js';
 import { Role } from '../../../db/entities/index.js';
 import { FastAuthorized } from '../../fast-path/index.js';
 
+// Apart from the User entity, unlike Task: the entity holds the password hash, which must never get a field.
 @FastAuthorized()
 @ObjectType('User', {
   description: 'A person with an account. The password hash has no field: it never leaves the server.',

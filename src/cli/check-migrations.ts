@@ -5,10 +5,11 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { resolveDatabase } from '../db/embedded.js';
 import { openDatabase } from '../db/orm.js';
 import { listMigrationFiles } from './migration-files.js';
+import { runCommand } from './run-command.js';
 
 /** Migration files in the folder that migrations/index.ts does not list (so would never run). */
 async function unlistedMigrations(): Promise<string[]> {
@@ -48,10 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? `cannot start: ${error.message}` : error);
-    process.exit(error instanceof ConfigError ? 78 : 1);
-  },
-);
+runCommand(main);

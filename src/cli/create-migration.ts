@@ -7,10 +7,11 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { resolveDatabase } from '../db/embedded.js';
 import { buildOrmOptions } from '../db/orm.js';
 import { HouseStyleMigrationGenerator, MIGRATION_NAME, writeMigrationIndex } from './migration-files.js';
+import { runCommand } from './run-command.js';
 
 const USAGE =
   'usage: npm run migration:create -- NAME (lower case, digits and _, e.g. notes); run from the project root';
@@ -48,14 +49,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`${error.message}\n${USAGE}`);
-      process.exit(64);
-    }
-    console.error(error instanceof ConfigError ? `cannot start: ${error.message}` : error);
-    process.exit(error instanceof ConfigError ? 78 : 1);
-  },
-);
+runCommand(main, USAGE);

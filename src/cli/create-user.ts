@@ -5,10 +5,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AuthError } from '../auth/auth-error.js';
 import { createAuthServices } from '../auth/services.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { resolveDatabase } from '../db/embedded.js';
 import { Role } from '../db/entities/index.js';
 import { openDatabase } from '../db/orm.js';
+import { runCommand } from './run-command.js';
 
 const USAGE =
   'usage: npm run user:create -- --username NAME --email EMAIL [--role ADMIN] (password on stdin or at the prompt)';
@@ -89,10 +90,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? `cannot start: ${error.message}` : error);
-    process.exit(error instanceof ConfigError ? 78 : 1);
-  },
-);
+runCommand(main);

@@ -66,7 +66,8 @@ describe('with a valid token', () => {
 
 describe('with a token that was sent but is bad', () => {
   test('refuses an expired token as TOKEN_EXPIRED instead of answering null', async () => {
-    const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '1' }, app.database);
+    // Three seconds: iat is whole seconds, so a one-second token may have almost no life left when it is read.
+    const shortLived = await startTestServer({ JWT_ACCESS_TOKEN_EXPIRES: '3' }, app.database);
     try {
       const ezra = await shortLived.client.signup('ezra');
       const authorization = `Bearer ${ezra.accessToken}`;

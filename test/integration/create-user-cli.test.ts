@@ -1,7 +1,6 @@
 // The operator's way to a first ADMIN, exactly as the README gives it:
 // `npm run user:create -- --username NAME --email E --role ADMIN`, the password on stdin.
 // npm builds the project first, hence the long timeout.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,18 +9,13 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { User } from '../../src/db/entities/index.js';
 import { onlyError } from '../helpers/graphql-client.js';
+import { runProcess, type ProcessRun } from '../helpers/run-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const THREE_BUILDS_MS = 120_000;
 
 const ROOT_PASSWORD = 'operator chosen password';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let database: TestDatabase;
 let env: NodeJS.ProcessEnv;
@@ -44,26 +38,8 @@ beforeAll(async () => {
 afterAll(() => database?.drop());
 
 /** `npm run --silent user:create -- <args>` with `input` piped to stdin. */
-function createUser(args: string[], input: string): Promise<CliRun> {
-  return run('npm', ['run', '--silent', 'user:create', '--', ...args], input, { cwd: process.cwd(), env });
-}
-
-function run(
-  command: string,
-  args: string[],
-  input: string,
-  options: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function createUser(args: string[], input: string): Promise<ProcessRun> {
+  return runProcess('npm', ['run', '--silent', 'user:create', '--', ...args], { cwd: process.cwd(), env, input });
 }
 
 async function countUsers(app: TestServer, usernameKey: string): Promise<number> {
@@ -72,9 +48,9 @@ async function countUsers(app: TestServer, usernameKey: string): Promise<number>
 
 // Sequential on purpose: every run rebuilds dist/ first.
 describe('npm run user:create', () => {
-  let root: CliRun;
-  let badRole: CliRun;
-  let weak: CliRun;
+  let root: ProcessRun;
+  let badRole: ProcessRun;
+  let weak: ProcessRun;
   let app: TestServer;
 
   beforeAll(async () => {
@@ -138,8 +114,8 @@ describe('npm run user:create', () => {
 });
 
 describe('npm run user:create options', () => {
-  let help: CliRun;
-  let unknownOption: CliRun;
+  let help: ProcessRun;
+  let unknownOption: ProcessRun;
 
   beforeAll(async () => {
     help = await createUser(['--help'], '');
@@ -180,12 +156,11 @@ describe('npm run user:create with a .env file', () => {
     // The script's own node command, without the build npm already ran for the tests above.
     const nodeCommand = scripts['user:create'].replace(/^npm run --silent build && /, '');
     const { DATABASE_URL: _fromTheTest, ...withoutDatabase } = env;
-    const created = await run(
-      'sh',
-      ['-c', `${nodeCommand} --username fromenv --email fromenv@example.com`],
-      `${ROOT_PASSWORD}\n`,
-      { cwd: workDir, env: withoutDatabase },
-    );
+    const created = await runProcess('sh', ['-c', `${nodeCommand} --username fromenv --email fromenv@example.com`], {
+      cwd: workDir,
+      env: withoutDatabase,
+      input: `${ROOT_PASSWORD}\n`,
+    });
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
     const app = await startTestServer({}, database);
     try {
@@ -205,16 +180,16 @@ describe('npm run user:create on the embedded PostgreSQL', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  function createEmbeddedUser(username: string): Promise<CliRun> {
+  function createEmbeddedUser(username: string): Promise<ProcessRun> {
     const { DATABASE_URL: _none, ...embeddedEnv } = env;
-    return run(
+    return runProcess(
       process.execPath,
       ['dist/src/cli/create-user.js', '--username', username, '--email', `${username}@example.com`],
-      `${ROOT_PASSWORD}\n`,
-      // A port unlike the running cluster's: the CLI must take the port the cluster runs on.
       {
         cwd: process.cwd(),
+        // A port unlike the running cluster's: the CLI must take the port the cluster runs on.
         env: { ...embeddedEnv, TESSERA_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(port + 1) },
+        input: `${ROOT_PASSWORD}\n`,
       },
     );
   }

@@ -2,20 +2,14 @@
 // `migration:check` fails when the entities and the migrated schema differ, and
 // `migration:create` writes the missing migration and lists it. Each run works in a temporary
 // copy of migrations/, so the repository's own folder is never written.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as prettier from 'prettier';
 import pg from 'pg';
+import { runProcess, type ProcessRun } from '../helpers/run-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const COMMITTED = ['Migration20261123000000_initial', 'Migration20261123010000_rate_limits'];
 
@@ -37,27 +31,18 @@ async function freshDatabase(): Promise<TestDatabase> {
 }
 
 /** The compiled CLI (`create-migration` or `check-migrations`), run in `project` as npm would. */
-function runCli(cli: string, database: TestDatabase, args: string[] = []): Promise<CliRun> {
+function runCli(cli: string, database: TestDatabase, args: string[] = []): Promise<ProcessRun> {
   const script = path.join(process.env.TESSERA_TEST_BUILD_DIR!, 'src', 'cli', `${cli}.js`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: project,
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'silent',
-        JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
-        TESSERA_DATA_DIR: path.join(project, 'unused-data'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(process.execPath, [script, ...args], {
+    cwd: project,
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+      TESSERA_DATA_DIR: path.join(project, 'unused-data'),
+    },
   });
 }
 

@@ -1,5 +1,6 @@
 // What ADMINs do to other accounts: roles, activation, and reading the audit trail. Each change
-// counts from the user's very next request, on every instance.
+// counts from the user's very next request, on every instance, and ends the grace window of the
+// user's refresh tokens: none issued before the change can be exchanged again.
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthEvent, type Role, User } from '../db/entities/index.js';
@@ -32,6 +33,7 @@ export class AccountAdministration {
       const user = await tx.findOne(User, { id: userId });
       if (!user) return { result: null, invalidations: [] };
       user.roles = [...new Set(roles)];
+      await this.sessions.endGraceWindows(tx, userId);
       recordAuthEvent(tx, { type: AuthEventKind.ROLES_CHANGED, userId, ip: meta.ip, actorId });
       return { result: toUserView(user), invalidations: [{ user: userId }] };
     });
@@ -51,6 +53,7 @@ export class AccountAdministration {
       const user = await tx.findOne(User, { id: userId }, { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true });
       if (!user) return { result: null, invalidations: [] };
       user.isActive = active;
+      if (active) await this.sessions.endGraceWindows(tx, userId);
       const ended = active ? [] : await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.ACCOUNT_DISABLED);
       recordAuthEvent(tx, {
         type: active ? AuthEventKind.ACCOUNT_ENABLED : AuthEventKind.ACCOUNT_DISABLED,

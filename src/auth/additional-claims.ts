@@ -34,6 +34,7 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'sid',
   'roles',
   'fresh',
+  'gen',
   'cred',
   'typ',
   'alg',

@@ -25,6 +25,8 @@ interface SessionState {
   readonly expiresAt: number;
   readonly lastUsedAt: number;
   readonly revoked: boolean;
+  /** Access tokens of a lower `gen` were issued before a credential change. */
+  readonly generation: number;
 }
 
 const MAX_CACHED_SESSIONS = 100_000;
@@ -86,6 +88,7 @@ export class PrincipalService {
       !user ||
       session.userId !== claims.sub ||
       session.revoked ||
+      (claims.gen ?? 0) < session.generation ||
       session.expiresAt <= now ||
       (inactivityMs > 0 && session.lastUsedAt + inactivityMs <= now) ||
       !user.isActive
@@ -107,6 +110,7 @@ export class PrincipalService {
       expiresAt: row.expiresAt.getTime(),
       lastUsedAt: row.lastUsedAt.getTime(),
       revoked: row.revokedAt !== null,
+      generation: row.generation,
     };
     const user = toUserView(row.user);
     if (this.cacheEnabled && generation === this.generation) {

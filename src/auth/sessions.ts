@@ -1,7 +1,8 @@
 // Sessions: one per login, the family of refresh tokens descended from it. A session keeps only
 // its current refresh token's id and the immediate parent's; a refresh rotates them under a row
 // lock, and presenting any older token of the family is reuse, which ends the session (RFC 9700
-// §4.14.2). Every write here is one transaction, and every change to who may act is announced to
+// §4.14.2). A credential change retires the parent at once (no grace window) and bumps the
+// session's generation, which outdates the access tokens issued before it. Every write here is one transaction, and every change to who may act is announced to
 // the other instances inside it (invalidation.ts).
 // The only writer of `sessions`: its rows are inserted and updated here, or by SQL from here.
 import { randomUUID } from 'node:crypto';
@@ -129,7 +130,8 @@ export class SessionService {
    */
   issueFirst(row: NewSessionRow, user: UserView, passwordHash: string): IssuedTokens {
     const device = this.tokens.signDeviceToken({ sub: user.id, sid: row.id, cred: credentialTag(passwordHash) });
-    return { ...this.signPair(row.id, row.expiresAt, user, true, row.refreshJti).tokens, deviceToken: device.token };
+    const pair = this.signPair(row.id, row.expiresAt, user, true, 0, row.refreshJti);
+    return { ...pair.tokens, deviceToken: device.token };
   }
 
   /**
@@ -185,6 +187,11 @@ export class SessionService {
         await announceInvalidation(tx, [{ session: session.id }]);
         return { tokens: this.issue(session, user, false) };
       }
+      if (claims.jti === session.previousRefreshJti && session.rotatedAt === null) {
+        // Retired by a credential change the session's holder made: refused, but not reuse, so
+        // the pair that change issued keeps working.
+        return { failure: new AuthError(AuthFailure.TOKEN_REVOKED, 'This refresh token was retired') };
+      }
       if (claims.jti === session.previousRefreshJti && this.insideReuseInterval(session, now)) {
         // An honest race (two tabs, a lost response): hand out the current generation again,
         // under the same jti, so the family still has exactly one live refresh token.
@@ -237,10 +244,10 @@ export class SessionService {
     );
     if (!session) throw revoked();
     const user = await tx.findOneOrFail(User, { id: session.user.id });
-    const now = new Date();
     session.previousRefreshJti = session.refreshJti;
-    session.rotatedAt = now;
-    session.lastUsedAt = now;
+    session.rotatedAt = null;
+    session.generation++;
+    session.lastUsedAt = new Date();
     recordAuthEvent(tx, { type: event, userId: user.id, sessionId, ip: meta.ip });
     return this.issue(session, user, true);
   }
@@ -288,6 +295,18 @@ export class SessionService {
     return this.revokeWhere(tx, where, reason);
   }
 
+  /**
+   * Retires the parent refresh token of each live session of `userId` (an admin changed the
+   * account): presenting one gets TOKEN_REVOKED and leaves the session alive.
+   */
+  async endGraceWindows(tx: EntityManager, userId: string): Promise<void> {
+    await tx.nativeUpdate(
+      Session,
+      { user: userId, revokedAt: null, previousRefreshJti: { $ne: null } },
+      { rotatedAt: null },
+    );
+  }
+
   /** The user's live sessions, most recently used first. */
   async listLive(em: EntityManager, userId: string): Promise<Session[]> {
     const now = new Date();
@@ -310,7 +329,14 @@ export class SessionService {
 
   /** Signs a new token pair for `session` and makes its refresh token the current one. */
   private issue(session: Session, user: User, fresh: boolean, reuseJti?: string): IssuedTokens {
-    const { tokens, refreshJti } = this.signPair(session.id, session.expiresAt, toUserView(user), fresh, reuseJti);
+    const { tokens, refreshJti } = this.signPair(
+      session.id,
+      session.expiresAt,
+      toUserView(user),
+      fresh,
+      session.generation,
+      reuseJti,
+    );
     session.refreshJti = refreshJti;
     return tokens;
   }
@@ -320,9 +346,13 @@ export class SessionService {
     sessionEnd: Date,
     user: UserView,
     fresh: boolean,
+    gen: number,
     jti?: string,
   ): { tokens: IssuedTokens; refreshJti: string } {
-    const access = this.tokens.signAccessToken({ sub: user.id, sid: sessionId, roles: [...user.roles], fresh }, user);
+    const access = this.tokens.signAccessToken(
+      { sub: user.id, sid: sessionId, roles: [...user.roles], fresh, gen },
+      user,
+    );
     const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: sessionId }, sessionEnd.getTime() / 1000, jti);
     const now = nowSeconds();
     const tokens = {

@@ -34,6 +34,8 @@ export interface AccessClaims {
   exp: number;
   roles: string[];
   fresh: boolean;
+  /** The session's generation when signed (absent: 0); a credential change outdates it. */
+  gen?: number;
 }
 
 export interface RefreshClaims {
@@ -106,7 +108,10 @@ export class TokenService {
   }
 
   /** `user`, when given, is handed to the additional claims loader (additional-claims.ts). */
-  signAccessToken(claims: { sub: string; sid: string; roles: string[]; fresh: boolean }, user?: UserView): SignedToken {
+  signAccessToken(
+    claims: { sub: string; sid: string; roles: string[]; fresh: boolean; gen: number },
+    user?: UserView,
+  ): SignedToken {
     const now = nowSeconds();
     const extra = user ? loadAdditionalClaims(this.claimsLoader, user) : {};
     return this.sign(this.access.type, {
@@ -142,7 +147,8 @@ export class TokenService {
     if (
       !Array.isArray(payload.roles) ||
       !payload.roles.every((role) => typeof role === 'string') ||
-      typeof payload.fresh !== 'boolean'
+      typeof payload.fresh !== 'boolean' ||
+      ('gen' in payload && !(Number.isSafeInteger(payload.gen) && (payload.gen as number) >= 0))
     ) {
       throw invalid();
     }

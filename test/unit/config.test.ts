@@ -401,6 +401,7 @@ describe('keys', () => {
       sid: randomUUID(),
       roles: ['USER'],
       fresh: false,
+      gen: 0,
     });
     expect(new TokenService(second.config.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
   });

@@ -60,7 +60,7 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
   const jwt = loadConfig(env).config.jwt;
   const service = new TokenService(jwt);
   const { kid } = decodeSegment(
-    service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false }).token.split('.')[0],
+    service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false, gen: 0 }).token.split('.')[0],
   ) as { kid: string };
   return {
     algorithm,
@@ -77,7 +77,7 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
     sid: SESSION_ID,
     genuine: (kind) =>
       kind === 'access'
-        ? service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER'], fresh: false }).token
+        ? service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER'], fresh: false, gen: 0 }).token
         : service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 86400).token,
   };
 }
@@ -135,7 +135,7 @@ describe('verifyAccessToken', () => {
 
   test('accepts a freshly signed access token and returns every claim it was signed with', () => {
     const before = nowSeconds();
-    const signed = hs.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER', 'ADMIN'], fresh: true });
+    const signed = hs.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER', 'ADMIN'], fresh: true, gen: 0 });
     const claims: AccessClaims = hs.service.verifyAccessToken(signed.token);
     expect(claims).toEqual({
       iss: ISSUER,
@@ -244,7 +244,7 @@ describe.each([
           : fixture.key;
 
   test('signs and verifies an access token and a refresh token', () => {
-    const access = fixture.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['ADMIN'], fresh: true });
+    const access = fixture.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['ADMIN'], fresh: true, gen: 0 });
     expect(decodeSegment(access.token.split('.')[0])).toEqual({ alg: algorithm, typ: 'at+jwt', kid: fixture.kid });
     expect(fixture.service.verifyAccessToken(access.token)).toMatchObject({
       sub: USER_ID,

@@ -17,6 +17,7 @@ export class Session {
     | 'lastUsedAt'
     | 'previousRefreshJti'
     | 'rotatedAt'
+    | 'generation'
     | 'revokedAt'
     | 'revokedReason'
     | 'userAgent'
@@ -35,9 +36,16 @@ export class Session {
   @Property({ type: types.uuid, nullable: true })
   previousRefreshJti: string | null = null;
 
-  /** When previousRefreshJti was rotated away. */
+  /**
+   * When previousRefreshJti was rotated away by a refresh; null beside a previousRefreshJti means
+   * a credential change retired it, and it gets no grace window.
+   */
   @Property({ type: types.datetime, nullable: true })
   rotatedAt: Date | null = null;
+
+  /** Bumped by a credential change: access tokens whose `gen` is lower are refused. */
+  @Property({ type: types.integer, default: 0 })
+  generation: number = 0;
 
   @Property({ type: types.datetime })
   createdAt: Date = new Date();

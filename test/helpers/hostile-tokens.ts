@@ -595,6 +595,36 @@ export function tokenAttackRows<T extends TokenTarget>(kind: Kind, targets: Atta
         reason: INVALID,
       },
       {
+        name: 'a token whose gen is negative',
+        target: hs,
+        token: () => c(hs, { claims: { gen: -1 } }),
+        reason: INVALID,
+      },
+      {
+        name: 'a token whose gen is not an integer',
+        target: hs,
+        token: () => c(hs, { claims: { gen: 1.5 } }),
+        reason: INVALID,
+      },
+      {
+        name: 'a token whose gen is the string "1"',
+        target: hs,
+        token: () => c(hs, { claims: { gen: '1' } }),
+        reason: INVALID,
+      },
+      {
+        name: 'a token whose gen is past the safe integers',
+        target: hs,
+        token: () => c(hs, { claims: { gen: 2 ** 53 } }),
+        reason: INVALID,
+      },
+      {
+        name: 'a token whose gen is null',
+        target: hs,
+        token: () => c(hs, { claims: { gen: null } }),
+        reason: INVALID,
+      },
+      {
         name: 'a token with no roles but __proto__.roles',
         target: hs,
         token: () => c(hs, { rawPayload: claimsJsonWith(hs, '"__proto__":{"roles":["ADMIN"]}', { roles: undefined }) }),

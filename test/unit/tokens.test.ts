@@ -147,6 +147,7 @@ describe('verifyAccessToken', () => {
       exp: claims.iat + hs.jwt.accessTokenTtlSeconds,
       roles: ['USER', 'ADMIN'],
       fresh: true,
+      gen: 0,
     });
     expect(claims.iat).toBeGreaterThanOrEqual(before);
     expect(claims.iat).toBeLessThanOrEqual(nowSeconds());

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/eventually.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { meReason } from '../helpers/session-helpers.js';
+import { meReason, PASSWORD } from '../helpers/session-helpers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
 const PROPAGATION_DEADLINE_MS = 1000;
@@ -84,4 +84,20 @@ test('deactivating a user on one instance ends their sessions on the other', asy
   );
   expect(disabled.data?.setUserActive.isActive).toBe(false);
   expect(await propagated(async () => (await meReason(second, carol.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+});
+
+test("a password change on one instance refuses the session's older access token on the other", async () => {
+  const dave = await first.client.signup('dave');
+  expect(await meReason(second, dave.accessToken)).toBeUndefined();
+  expect(await meReason(second, dave.accessToken)).toBeUndefined();
+
+  const changed = await first.client.request(
+    'mutation C($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
+    { c: PASSWORD, n: 'a brand new passphrase' },
+    { token: dave.accessToken },
+  );
+  const fresh = changed.data!.changePassword.accessToken as string;
+
+  expect(await propagated(async () => (await meReason(second, dave.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+  expect(await meReason(second, fresh)).toBeUndefined();
 });

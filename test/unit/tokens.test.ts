@@ -135,7 +135,13 @@ describe('verifyAccessToken', () => {
 
   test('accepts a freshly signed access token and returns every claim it was signed with', () => {
     const before = nowSeconds();
-    const signed = hs.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER', 'ADMIN'], fresh: true, gen: 0 });
+    const signed = hs.service.signAccessToken({
+      sub: USER_ID,
+      sid: SESSION_ID,
+      roles: ['USER', 'ADMIN'],
+      fresh: true,
+      gen: 0,
+    });
     const claims: AccessClaims = hs.service.verifyAccessToken(signed.token);
     expect(claims).toEqual({
       iss: ISSUER,
@@ -245,7 +251,13 @@ describe.each([
           : fixture.key;
 
   test('signs and verifies an access token and a refresh token', () => {
-    const access = fixture.service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['ADMIN'], fresh: true, gen: 0 });
+    const access = fixture.service.signAccessToken({
+      sub: USER_ID,
+      sid: SESSION_ID,
+      roles: ['ADMIN'],
+      fresh: true,
+      gen: 0,
+    });
     expect(decodeSegment(access.token.split('.')[0])).toEqual({ alg: algorithm, typ: 'at+jwt', kid: fixture.kid });
     expect(fixture.service.verifyAccessToken(access.token)).toMatchObject({
       sub: USER_ID,

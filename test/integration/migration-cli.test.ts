@@ -11,7 +11,11 @@ import pg from 'pg';
 import { runProcess, type ProcessRun } from '../helpers/run-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
 
-const COMMITTED = ['Migration20261123000000_initial', 'Migration20261123010000_rate_limits'];
+const COMMITTED = [
+  'Migration20261123000000_initial',
+  'Migration20261123010000_rate_limits',
+  'Migration20261202233006_session_generation',
+];
 
 let project: string;
 let databases: TestDatabase[] = [];
@@ -79,7 +83,9 @@ describe('npm run migration:check', () => {
     const run = await runCli('check-migrations', await freshDatabase());
     expect({ code: run.code, stdout: run.stdout, stderr: run.stderr }).toEqual({
       code: 0,
-      stdout: expect.stringMatching(/^ok: the 2 migrations build exactly the tables the entities describe/),
+      stdout: expect.stringMatching(
+        new RegExp(`^ok: the ${COMMITTED.length} migrations build exactly the tables the entities describe`),
+      ),
       stderr: '',
     });
   });
@@ -124,8 +130,8 @@ describe('npm run migration:create', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
 
     const files = await migrationFiles();
-    expect(files).toHaveLength(3);
-    const written = files[2].replace(/\.ts$/, '');
+    expect(files).toHaveLength(COMMITTED.length + 1);
+    const written = files[COMMITTED.length].replace(/\.ts$/, '');
     expect(written).toMatch(/^Migration\d{14}_restore_done$/);
     expect(run.stdout).toContain(`wrote migrations/${written}.ts and listed it in migrations/index.ts`);
     const file = path.join(project, 'migrations', `${written}.ts`);
@@ -144,9 +150,9 @@ describe('npm run migration:create', () => {
     expect((await runCli('create-migration', database, ['task_index'])).code).toBe(0);
     const index = path.join(project, 'migrations', 'index.ts');
     const listed = [...(await readFile(index, 'utf8')).matchAll(/\{ name: '(\w+)', class: (\w+) \}/g)];
-    expect(listed.map(([, name]) => name).slice(0, 2)).toEqual(COMMITTED);
-    expect(listed).toHaveLength(3);
-    const [, name, className] = listed[2];
+    expect(listed.map(([, name]) => name).slice(0, COMMITTED.length)).toEqual(COMMITTED);
+    expect(listed).toHaveLength(COMMITTED.length + 1);
+    const [, name, className] = listed[COMMITTED.length];
     expect(name).toMatch(/^Migration\d{14}_task_index$/);
     expect(className).toBe(name);
     expect(await readFile(index, 'utf8')).toContain(`import { ${name} } from './${name}.js';`);

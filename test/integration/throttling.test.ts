@@ -81,11 +81,13 @@ describe('per account', () => {
     for (let attempt = 0; attempt < 3; attempt++) await first.client.login('besieged', 'not the password');
     expect(onlyError(await first.client.login('besieged')).extensions?.code).toBe('RATE_LIMITED');
 
-    expect((await reauthIn(owner.accessToken, 'correct horse battery')).errors).toBeUndefined();
+    const reauth = await reauthIn(owner.accessToken, 'correct horse battery');
+    expect(reauth.errors).toBeUndefined();
+    // Reauthenticating outdated the owner's earlier access token: the pair it returned is theirs now.
     const changed = await first.client.request(
       CHANGE_PASSWORD,
       { c: PASSWORD, n: 'a brand new passphrase' },
-      { token: owner.accessToken },
+      { token: reauth.data!.reauthenticate.accessToken },
     );
     expect(changed.errors).toBeUndefined();
   });

@@ -35,7 +35,7 @@ export function landingPageContentSecurityPolicy(nonce: string | undefined): str
 
 const NONCE = /<script nonce="([0-9a-f]+)"/;
 
-/** Apollo renders a fresh nonce into each landing page; the policy must name the same one. */
+/** Apollo renders a fresh nonce into each landing page (its plugin takes none of ours); the policy must name it. */
 export function landingPageNonce(html: string): string | undefined {
   return NONCE.exec(html)?.[1];
 }

@@ -71,6 +71,10 @@ export interface Config {
     /** How long revoked rows are kept (for reuse detection and audit) before the purge. */
     readonly revokedRetentionSeconds: number;
   };
+  readonly audit: {
+    /** How long auth_events rows are kept; older ones go with the session purge. */
+    readonly retentionSeconds: number;
+  };
   readonly argon2: {
     readonly memoryKib: number;
     readonly timeCost: number;
@@ -420,6 +424,9 @@ export function loadConfig(env: Env): LoadedConfig {
       inactivityTimeoutSeconds: read.duration('SESSION_INACTIVITY_TIMEOUT', '0', 0, 365 * 86400),
       purgeIntervalSeconds: read.duration('SESSION_PURGE_INTERVAL', '1h', 1, 7 * 86400),
       revokedRetentionSeconds: read.duration('SESSION_REVOKED_RETENTION', '7d', 0, 365 * 86400),
+    },
+    audit: {
+      retentionSeconds: read.duration('AUDIT_RETENTION', '90d', 1, 10 * 365 * 86400),
     },
     argon2,
     graphql: {

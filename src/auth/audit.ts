@@ -59,6 +59,11 @@ export async function recordAuthEventNow(
   });
 }
 
+/** Deletes the events older than `retentionSeconds`; returns how many. */
+export async function purgeAuthEvents(em: EntityManager, retentionSeconds: number): Promise<number> {
+  return em.nativeDelete(AuthEvent, { createdAt: { $lt: new Date(Date.now() - retentionSeconds * 1000) } });
+}
+
 /** The placeholders of `recordSessionEventSql`. */
 export interface SessionEventParams {
   eventType: AuthEventKind;

@@ -1,9 +1,11 @@
 // What runs beside the requests: the invalidation listener that keeps this instance's principal
-// cache in step with the others, and the timer that purges ended sessions and expired counters.
+// cache in step with the others, and the timer that purges ended sessions, expired counters and
+// audit events past their retention.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
+import { purgeAuthEvents } from './audit.js';
 import { InvalidationListener } from './invalidation.js';
 import type { AuthServices } from './services.js';
 
@@ -23,9 +25,14 @@ export function createBackgroundJobs(
   let purgeTimer: NodeJS.Timeout | undefined;
 
   const purge = (): void => {
-    Promise.all([services.sessions.purge(orm.em.fork() as EntityManager), services.throttle.purgeExpired()]).then(
-      ([sessions, counters]) =>
-        sessions + counters > 0 && logger.info({ sessions, counters }, 'purged ended sessions and expired counters'),
+    Promise.all([
+      services.sessions.purge(orm.em.fork() as EntityManager),
+      services.throttle.purgeExpired(),
+      purgeAuthEvents(orm.em.fork() as EntityManager, config.audit.retentionSeconds),
+    ]).then(
+      ([sessions, counters, events]) =>
+        sessions + counters + events > 0 &&
+        logger.info({ sessions, counters, events }, 'purged ended sessions, expired counters and old audit events'),
       (error: unknown) => logger.warn({ err: error }, 'purge failed; will retry'),
     );
   };

@@ -2,6 +2,12 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/s
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../graphql/context.js';
 import { readBody } from './body.js';
+import {
+  JSON_CONTENT_SECURITY_POLICY,
+  landingPageContentSecurityPolicy,
+  landingPageNonce,
+  setCommonHeaders,
+} from './response-headers.js';
 
 export interface GraphQLRouteParts {
   readonly apollo: ApolloServer<Context>;
@@ -26,11 +32,19 @@ export function createGraphQLRoute(parts: GraphQLRouteParts) {
       context: () => buildContext(request, clientIp),
     });
     for (const [name, value] of result.headers) response.setHeader(name, value);
+    // Set after Apollo's headers so that they win over anything it sent.
+    setCommonHeaders(response);
     response.statusCode = result.status ?? 200;
+    const isHtml = result.headers.get('content-type')?.startsWith('text/html') === true;
     if (result.body.kind === 'complete') {
+      response.setHeader(
+        'content-security-policy',
+        isHtml ? landingPageContentSecurityPolicy(landingPageNonce(result.body.string)) : JSON_CONTENT_SECURITY_POLICY,
+      );
       response.end(result.body.string);
       return;
     }
+    response.setHeader('content-security-policy', JSON_CONTENT_SECURITY_POLICY);
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   };

@@ -314,6 +314,12 @@ describe('durations', () => {
     const { jwt } = loadConfig(envWith()).config;
     expect([jwt.accessTokenTtlSeconds, jwt.refreshTokenTtlSeconds]).toEqual([900, 2_592_000]);
   });
+
+  test('reads AUDIT_RETENTION, defaults to 90 days, and refuses 0', () => {
+    expect(loadConfig(envWith({ AUDIT_RETENTION: '30d' })).config.audit.retentionSeconds).toBe(2_592_000);
+    expect(loadConfig(envWith()).config.audit.retentionSeconds).toBe(90 * 86_400);
+    expect(() => loadConfig(envWith({ AUDIT_RETENTION: '0' }))).toThrow(ConfigError);
+  });
 });
 
 describe('the Authorization header', () => {

@@ -34,6 +34,8 @@ export interface Config {
   readonly port: number;
   /** Absent means: start the embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl: string | undefined;
+  /** Where the LISTEN connection goes; absent means the same database as the ORM. */
+  readonly databaseListenUrl: string | undefined;
   readonly databasePoolSize: number;
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
@@ -64,6 +66,11 @@ export interface Config {
     readonly headerType: string;
     readonly refreshReuseIntervalSeconds: number;
   };
+  /**
+   * How long a cached user, session or verified token may be trusted before it is read again, so
+   * that a change made around Tessera (in SQL) takes effect; 0 disables those caches.
+   */
+  readonly authCacheTtlSeconds: number;
   readonly sessions: {
     /** 0 disables the inactivity timeout. */
     readonly inactivityTimeoutSeconds: number;
@@ -328,16 +335,16 @@ function parseKey(name: string, parse: () => KeyObject): KeyObject {
   }
 }
 
-function validateDatabaseUrl(url: string | undefined): string | undefined {
+function validateDatabaseUrl(url: string | undefined, name = 'DATABASE_URL'): string | undefined {
   if (url === undefined) return undefined;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a valid URL (expected postgres://user:password@host:port/database)');
+    throw new ConfigError(name, 'is not a valid URL (expected postgres://user:password@host:port/database)');
   }
   if (!['postgres:', 'postgresql:'].includes(parsed.protocol)) {
-    throw new ConfigError('DATABASE_URL', `must start with postgres:// or postgresql://, got "${parsed.protocol}//"`);
+    throw new ConfigError(name, `must start with postgres:// or postgresql://, got "${parsed.protocol}//"`);
   }
   return url;
 }
@@ -402,6 +409,7 @@ export function loadConfig(env: Env): LoadedConfig {
     host: read.string('HOST', '127.0.0.1'),
     port: read.integer('PORT', 4000, 0, 65535),
     databaseUrl: validateDatabaseUrl(read.optionalString('DATABASE_URL')),
+    databaseListenUrl: validateDatabaseUrl(read.optionalString('DATABASE_LISTEN_URL'), 'DATABASE_LISTEN_URL'),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
     dataDir,
     embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
@@ -420,6 +428,7 @@ export function loadConfig(env: Env): LoadedConfig {
       headerType: validateHeaderType(env),
       refreshReuseIntervalSeconds: read.duration('JWT_REFRESH_REUSE_INTERVAL', '10', 0, 300),
     },
+    authCacheTtlSeconds: read.duration('AUTH_CACHE_TTL', '5s', 0, 3600),
     sessions: {
       inactivityTimeoutSeconds: read.duration('SESSION_INACTIVITY_TIMEOUT', '0', 0, 365 * 86400),
       purgeIntervalSeconds: read.duration('SESSION_PURGE_INTERVAL', '1h', 1, 7 * 86400),

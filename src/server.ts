@@ -19,7 +19,8 @@ import type { Logger } from './logger.js';
 export interface ServerOptions extends AuthServiceOptions {
   readonly config: Config;
   readonly orm: Orm;
-  /** The database the ORM was opened on: the statement pool and the LISTEN connection use it too. */
+  /** The database the ORM was opened on: the statement pool uses it too, and so does the LISTEN
+   *  connection unless DATABASE_LISTEN_URL points it elsewhere. */
   readonly databaseUrl: string;
   readonly logger: Logger;
 }
@@ -44,7 +45,7 @@ export async function createServer({
   const services = createAuthServices(config, databaseUrl, serviceOptions);
   const apollo = createApollo(await buildTesseraSchema({ fastPaths: config.graphql.fastPaths }), config, logger);
   await apollo.start();
-  const jobs = createBackgroundJobs(config, orm, services, databaseUrl, logger);
+  const jobs = createBackgroundJobs(config, orm, services, config.databaseListenUrl ?? databaseUrl, logger);
   await jobs.start();
 
   const serveGraphQL = createGraphQLRoute({

@@ -1,6 +1,8 @@
 // What runs beside the requests: the invalidation listener that keeps this instance's principal
-// cache in step with the others, and the timer that purges ended sessions, expired counters and
-// audit events past their retention.
+// What runs beside the requests: the invalidation listener that keeps this instance's principal
+// cache in step with the others, the refresh that re-reads the cached principals within the cache
+// TTL, and the timer that purges ended sessions, expired counters and audit events past their
+// retention.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -18,11 +20,22 @@ export function createBackgroundJobs(
   config: Config,
   orm: Orm,
   services: AuthServices,
-  databaseUrl: string,
+  listenUrl: string,
   logger: Logger,
 ): BackgroundJobs {
-  const invalidations = new InvalidationListener(databaseUrl, services.principals, logger);
+  const root = orm.em as EntityManager;
+  const invalidations = new InvalidationListener(listenUrl, root, services.principals, logger);
   let purgeTimer: NodeJS.Timeout | undefined;
+  let refreshTimer: NodeJS.Timeout | undefined;
+  let refreshing: Promise<void> | undefined;
+
+  const refresh = (): void => {
+    if (refreshing) return;
+    refreshing = services.principals
+      .refresh(root)
+      .catch((error: unknown) => logger.warn({ err: error }, 'refreshing the principal cache failed; will retry'))
+      .finally(() => (refreshing = undefined));
+  };
 
   const purge = (): void => {
     Promise.all([
@@ -42,9 +55,16 @@ export function createBackgroundJobs(
       await invalidations.start();
       purgeTimer = setInterval(purge, config.sessions.purgeIntervalSeconds * 1000);
       purgeTimer.unref();
+      const refreshMs = services.principals.refreshIntervalMs;
+      if (refreshMs !== undefined) {
+        refreshTimer = setInterval(refresh, refreshMs);
+        refreshTimer.unref();
+      }
     },
     async stop() {
       clearInterval(purgeTimer);
+      clearInterval(refreshTimer);
+      await refreshing;
       await invalidations.stop();
     },
   };

@@ -1,20 +1,23 @@
 // Cross-instance cache invalidation over PostgreSQL LISTEN/NOTIFY: no infrastructure beyond the
 // database every instance already shares. A change is announced inside the transaction that
 // makes it, so PostgreSQL delivers the notice exactly when (and only if) the change commits.
+import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { PrincipalService } from './principal.js';
 
 const CHANNEL = 'tessera_principal_invalidation';
+const HEARTBEAT_CHANNEL = 'tessera_listener_heartbeat';
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
-// A connection dropped without a word (a NAT or load balancer forgetting an idle flow) raises no
-// error: the listener would wait for notices that never come while the cache serves what they
-// should have removed. A query every few seconds, with a deadline (the client's, for all its
-// queries), notices it; the cache is then cleared, so no instance trusts it for longer than these
-// two added up. The deadline is generous: a PostgreSQL slowed by load is not a lost connection,
-// and reading every request from it then would only slow it more.
+// Notices can be lost without any error: a connection dropped without a word (a NAT or load
+// balancer forgetting an idle flow), or a LISTEN that sits on another server or database than the
+// writes (a transaction pooler, a misdirected URL). So the heartbeat is a notice of its own, sent
+// the way changes are (through the ORM), that must come back on the listening connection within the
+// deadline; if it does not, the cache is cleared and off until one does. The deadline is generous:
+// a PostgreSQL slowed by load is not a lost connection, and reading every request from it then
+// would only slow it more.
 const HEARTBEAT_INTERVAL_MS = 2000;
 const HEARTBEAT_TIMEOUT_MS = 5000;
 
@@ -58,9 +61,9 @@ export function applyInvalidation(principals: PrincipalService, invalidations: I
 }
 
 /**
- * Listens for notices and applies them to this instance's principal cache. While the listening
- * connection is down a notice could be missed, so the cache is switched off (every request
- * reads the database) until it is back.
+ * Listens for notices and applies them to this instance's principal cache. Until a heartbeat has
+ * come back, and whenever one does not, a notice could be missed, so the cache is switched off
+ * (every request reads the database).
  */
 export class InvalidationListener {
   private client: pg.Client | undefined;
@@ -68,22 +71,33 @@ export class InvalidationListener {
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatDeadline: NodeJS.Timeout | undefined;
+  private expectedBeat: string | undefined;
+  private delivering = false;
+  private firstBeat: (() => void) | undefined;
 
   constructor(
-    private readonly databaseUrl: string,
+    private readonly listenUrl: string,
+    /** Where the heartbeat is sent from: the connections that send the real notices. */
+    private readonly em: EntityManager,
     private readonly principals: PrincipalService,
     private readonly logger: Logger,
   ) {}
 
+  /** Resolves once the first heartbeat came back or missed its deadline. */
   async start(): Promise<void> {
     this.principals.setCacheEnabled(false);
+    const first = new Promise<void>((resolve) => (this.firstBeat = resolve));
     await this.connect();
+    await first;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.settleFirstBeat();
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.heartbeatDeadline);
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
@@ -91,7 +105,7 @@ export class InvalidationListener {
 
   private async connect(): Promise<void> {
     const client = new pg.Client({
-      connectionString: this.databaseUrl,
+      connectionString: this.listenUrl,
       keepAlive: true,
       query_timeout: HEARTBEAT_TIMEOUT_MS,
       // A reconnect into a flow that answers nothing fails and is tried again, rather than hang.
@@ -99,10 +113,12 @@ export class InvalidationListener {
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
-    client.on('notification', (message) => this.apply(message.payload));
+    client.on('notification', (message) =>
+      message.channel === HEARTBEAT_CHANNEL ? this.beat(client, message.payload) : this.apply(message.payload),
+    );
     try {
       await client.connect();
-      await client.query(`listen ${CHANNEL}`);
+      await client.query(`listen ${CHANNEL}; listen ${HEARTBEAT_CHANNEL}`);
     } catch (error) {
       this.lost(client, error);
       return;
@@ -112,21 +128,43 @@ export class InvalidationListener {
       return;
     }
     this.client = client;
-    this.reconnectDelay = RECONNECT_MIN_MS;
-    this.principals.setCacheEnabled(true);
-    this.scheduleHeartbeat(client);
+    this.heartbeat(client);
   }
 
-  private scheduleHeartbeat(client: pg.Client): void {
+  private heartbeat(client: pg.Client): void {
+    const nonce = `h:${randomBytes(12).toString('base64url')}`;
+    this.expectedBeat = nonce;
+    this.heartbeatDeadline = setTimeout(
+      () => this.lost(client, new Error('the heartbeat notice did not come back on the listening connection')),
+      HEARTBEAT_TIMEOUT_MS,
+    );
+    this.heartbeatDeadline.unref();
+    this.em
+      .fork()
+      .execute('select pg_notify(?, ?)', [HEARTBEAT_CHANNEL, nonce])
+      .catch((error: unknown) => this.lost(client, error));
+  }
+
+  /** Other instances' heartbeats arrive too; only this one's own nonce counts. */
+  private beat(client: pg.Client, payload: string | undefined): void {
+    if (this.client !== client || payload === undefined || payload !== this.expectedBeat) return;
+    this.expectedBeat = undefined;
+    clearTimeout(this.heartbeatDeadline);
+    if (!this.delivering) {
+      this.delivering = true;
+      this.reconnectDelay = RECONNECT_MIN_MS;
+      this.principals.setCacheEnabled(true);
+    }
+    this.settleFirstBeat();
     this.heartbeatTimer = setTimeout(() => {
-      client.query('select 1').then(
-        () => {
-          if (this.client === client) this.scheduleHeartbeat(client);
-        },
-        (error: unknown) => this.lost(client, error),
-      );
+      if (this.client === client) this.heartbeat(client);
     }, HEARTBEAT_INTERVAL_MS);
     this.heartbeatTimer.unref();
+  }
+
+  private settleFirstBeat(): void {
+    this.firstBeat?.();
+    this.firstBeat = undefined;
   }
 
   private apply(payload: string | undefined): void {
@@ -138,6 +176,10 @@ export class InvalidationListener {
     if (this.stopped || (this.client !== undefined && this.client !== client)) return;
     if (this.client === client) this.client = undefined;
     clearTimeout(this.heartbeatTimer);
+    clearTimeout(this.heartbeatDeadline);
+    this.expectedBeat = undefined;
+    this.delivering = false;
+    this.settleFirstBeat();
     this.principals.setCacheEnabled(false);
     client.removeAllListeners();
     client.on('error', () => undefined);

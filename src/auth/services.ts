@@ -33,11 +33,11 @@ export function createAuthServices(
   databaseUrl: string,
   options: AuthServiceOptions = {},
 ): AuthServices {
-  const tokens = new TokenService(config.jwt, options.additionalClaims);
+  const tokens = new TokenService(config.jwt, options.additionalClaims, config.authCacheTtlSeconds);
   const passwords = new PasswordHasher(config.argon2);
   const statementPool = createStatementPool(databaseUrl);
   const throttle = new Throttle(statementPool, config.throttle);
-  const principals = new PrincipalService(tokens, config.sessions);
+  const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
   const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle);
   return {
     tokens,

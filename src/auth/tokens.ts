@@ -70,8 +70,9 @@ interface TokenKind {
   maxLifetimeSeconds: number;
 }
 
-/** Access tokens that passed every check, by their text, until they expire: a client resends the
- *  same one with every request, and the signature check is most of such a request's cost. */
+/** Access tokens that passed every check, by their text, until they expire or the auth cache TTL
+ *  passes: a client resends the same one with every request, and the signature check is most of
+ *  such a request's cost. */
 const VERIFIED_ACCESS_CACHE_SIZE = 10_000;
 
 const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -85,12 +86,15 @@ export class TokenService {
   private readonly access: TokenKind;
   private readonly refresh: TokenKind;
   private readonly device: TokenKind;
-  private readonly verifiedAccess = new Map<string, Readonly<AccessClaims>>();
+  private readonly verifiedAccess = new Map<string, { claims: Readonly<AccessClaims>; verifiedAt: number }>();
+  private readonly cacheTtlMs: number;
 
   constructor(
     private readonly settings: Config['jwt'],
     private readonly claimsLoader: AdditionalClaimsLoader = additionalClaims,
+    cacheTtlSeconds = 5,
   ) {
+    this.cacheTtlMs = cacheTtlSeconds * 1000;
     const keys = settings.keys;
     this.algorithm = keys.algorithm;
     // Key objects are built once: given a string, jsonwebtoken re-parses the key on every call.
@@ -141,7 +145,13 @@ export class TokenService {
     const cached = this.verifiedAccess.get(token);
     // The same expiry rule jsonwebtoken applies; an expired entry falls through to the full
     // check, which reports TOKEN_EXPIRED.
-    if (cached && nowSeconds() < cached.exp + this.settings.leewaySeconds) return cached;
+    if (
+      cached &&
+      Date.now() - cached.verifiedAt < this.cacheTtlMs &&
+      nowSeconds() < cached.claims.exp + this.settings.leewaySeconds
+    ) {
+      return cached.claims;
+    }
     this.verifiedAccess.delete(token);
     const payload = this.verify(token, this.access);
     if (
@@ -153,7 +163,8 @@ export class TokenService {
       throw invalid();
     }
     const claims = Object.freeze(payload as unknown as AccessClaims);
-    this.verifiedAccess.set(token, claims);
+    if (this.cacheTtlMs === 0) return claims;
+    this.verifiedAccess.set(token, { claims, verifiedAt: Date.now() });
     if (this.verifiedAccess.size > VERIFIED_ACCESS_CACHE_SIZE) {
       this.verifiedAccess.delete(this.verifiedAccess.keys().next().value as string);
     }

@@ -1,10 +1,13 @@
 // An instance whose LISTEN connection is dropped without a word (a NAT or load balancer forgetting
 // an idle flow: no reset, no error) misses every notice from then on. It must notice within its
-// heartbeat and stop answering from its cache, or a logout elsewhere would never reach it.
+// heartbeat and stop answering from its cache, or a logout elsewhere would never reach it. So must
+// an instance whose LISTEN connection works but hears nothing (it sits on another database, as
+// behind a transaction pooler): its heartbeat never comes back, so it never uses the cache.
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../helpers/eventually.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
-import { meReason } from '../helpers/session-helpers.js';
+import pg from 'pg';
+import { claimsOf, meReason } from '../helpers/session-helpers.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { createTestDatabase, withDatabase, type TestDatabase } from '../helpers/test-database.js';
 
@@ -15,6 +18,8 @@ let database: TestDatabase;
 let proxy: TcpProxy;
 let direct: ServerProcess;
 let proxied: ServerProcess;
+let elsewhere: TestDatabase;
+let misdirected: ServerProcess;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -25,12 +30,14 @@ beforeAll(async () => {
   const viaProxy = new URL(database.url);
   viaProxy.host = `127.0.0.1:${await proxy.start()}`;
   proxied = await startServerProcess({ ...env, DATABASE_URL: withDatabase(viaProxy.toString(), database.name) });
+  elsewhere = await createTestDatabase();
+  misdirected = await startServerProcess({ ...env, DATABASE_LISTEN_URL: elsewhere.url });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([direct?.stop(), proxied?.stop()]);
+  await Promise.all([direct?.stop(), proxied?.stop(), misdirected?.stop()]);
   await proxy?.stop();
-  await database?.drop();
+  await Promise.all([database?.drop(), elsewhere?.drop()]);
 });
 
 test('a logout on another instance is refused within seconds, though the notice never arrived', async () => {
@@ -46,4 +53,20 @@ test('a logout on another instance is refused within seconds, though the notice 
   expect(
     await eventually(async () => (await meReason(proxied, quiet.accessToken)) === 'TOKEN_REVOKED', NOTICED_WITHIN_MS),
   ).toBe(true);
+}, 40_000);
+
+test('a LISTEN connection on another database: the heartbeat never returns and the cache stays off', async () => {
+  const unheard = await misdirected.client.signup('unheard');
+  expect(await meReason(misdirected, unheard.accessToken)).toBeUndefined();
+  expect(await meReason(misdirected, unheard.accessToken)).toBeUndefined();
+
+  const sql = new pg.Client({ connectionString: database.url });
+  await sql.connect();
+  try {
+    await sql.query('update sessions set revoked_at = now() where id = $1', [claimsOf(unheard.accessToken).sid]);
+  } finally {
+    await sql.end();
+  }
+  // Within the TTL a cache would still answer: the next request must read the database.
+  expect(await meReason(misdirected, unheard.accessToken)).toBe('TOKEN_REVOKED');
 }, 40_000);

@@ -132,6 +132,13 @@ const refusals: RefusalRow[] = [
     env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem, JWT_PUBLIC_KEY: notPemFile },
     variable: 'JWT_PUBLIC_KEY',
   },
+  { name: 'AUTH_CACHE_TTL "5 minutes"', env: { AUTH_CACHE_TTL: '5 minutes' }, variable: 'AUTH_CACHE_TTL' },
+  { name: 'AUTH_CACHE_TTL "2h" (past an hour)', env: { AUTH_CACHE_TTL: '2h' }, variable: 'AUTH_CACHE_TTL' },
+  {
+    name: 'DATABASE_LISTEN_URL "mysql://x"',
+    env: { DATABASE_LISTEN_URL: 'mysql://x' },
+    variable: 'DATABASE_LISTEN_URL',
+  },
   { name: 'DATABASE_URL "mysql://x"', env: { DATABASE_URL: 'mysql://x' }, variable: 'DATABASE_URL' },
   { name: 'DATABASE_URL "not a url"', env: { DATABASE_URL: 'not a url' }, variable: 'DATABASE_URL' },
   { name: 'PORT "abc"', env: { PORT: 'abc' }, variable: 'PORT' },
@@ -319,6 +326,20 @@ describe('durations', () => {
     expect(loadConfig(envWith({ AUDIT_RETENTION: '30d' })).config.audit.retentionSeconds).toBe(2_592_000);
     expect(loadConfig(envWith()).config.audit.retentionSeconds).toBe(90 * 86_400);
     expect(() => loadConfig(envWith({ AUDIT_RETENTION: '0' }))).toThrow(ConfigError);
+  });
+});
+
+describe('the auth caches', () => {
+  test('AUTH_CACHE_TTL defaults to 5 seconds, takes a duration, and 0 turns the caches off', () => {
+    expect(loadConfig(envWith()).config.authCacheTtlSeconds).toBe(5);
+    expect(loadConfig(envWith({ AUTH_CACHE_TTL: '1m' })).config.authCacheTtlSeconds).toBe(60);
+    expect(loadConfig(envWith({ AUTH_CACHE_TTL: '0' })).config.authCacheTtlSeconds).toBe(0);
+  });
+
+  test('DATABASE_LISTEN_URL is unset by default (the LISTEN connection then uses the ORM database)', () => {
+    expect(loadConfig(envWith()).config.databaseListenUrl).toBeUndefined();
+    const url = 'postgres://tessera@db.internal:5432/tessera';
+    expect(loadConfig(envWith({ DATABASE_LISTEN_URL: url })).config.databaseListenUrl).toBe(url);
   });
 });
 

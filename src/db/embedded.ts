@@ -164,7 +164,7 @@ async function setUpAppRole(postgres: EmbeddedPostgres, database: string, appPas
     );
     if (!existing.rowCount) {
       await admin.query(`create database ${quoteIdent(database)} owner ${role}`);
-    } else if (existing.rows[0]!.owner !== APP_USER) {
+    } else if (existing.rows[0].owner !== APP_USER) {
       await admin.query(`alter database ${quoteIdent(database)} owner to ${role}`);
       handOver = true;
     }

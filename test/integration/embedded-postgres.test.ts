@@ -30,7 +30,7 @@ async function whoAmI(url: string): Promise<{ superuser: boolean; ownsDatabase: 
        from pg_roles r, pg_database d
       where r.rolname = current_user and d.datname = current_database()`,
   );
-  return { superuser: row!.superuser, ownsDatabase: row!.owns };
+  return { superuser: row.superuser, ownsDatabase: row.owns };
 }
 
 let dataDir: string;

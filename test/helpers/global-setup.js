@@ -49,10 +49,12 @@ function compileProject() {
 
 async function startDatabase() {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
-  const { startEmbeddedPostgres } = await import('../../src/db/embedded.ts');
+  const { startEmbeddedPostgres, embeddedSuperuserUrl } = await import('../../src/db/embedded.ts');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tessera-test-pg-'));
-  const database = await startEmbeddedPostgres({ dataDir, port: await findFreePort(), database: 'tessera_test' });
-  return { url: database.url, embedded: { stop: database.stop, dataDir } };
+  const port = await findFreePort();
+  const database = await startEmbeddedPostgres({ dataDir, port, database: 'tessera_test' });
+  // The tests create a database per file, which Tessera's own role may not do: they use the superuser.
+  return { url: embeddedSuperuserUrl(dataDir, port, 'tessera_test'), embedded: { stop: database.stop, dataDir } };
 }
 
 export default async function globalSetup() {

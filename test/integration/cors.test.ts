@@ -1,9 +1,12 @@
 // CORS over real HTTP: which browser origins get the allowing headers on /graphql, for preflights
 // and for actual responses, by default and when configured.
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Env } from '../../src/config.js';
+import { runProcess } from '../helpers/run-process.js';
+import { buildPath } from '../helpers/server-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, TEST_ENV, type TestServer } from '../helpers/test-server.js';
 
 interface RawResponse {
   status: number;
@@ -192,4 +195,24 @@ describe('in production with CORS_ORIGINS unset', () => {
       expect(allowHeadersOf(response)).toEqual([]);
     });
   });
+});
+
+test('the real process refuses to start with CORS_ORIGINS=*, saying why, with the configuration exit code', async () => {
+  const run = await runProcess(process.execPath, [buildPath('src', 'main.js')], {
+    cwd: process.cwd(),
+    env: {
+      PATH: process.env.PATH,
+      ...TEST_ENV,
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: database.url,
+      JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+      CORS_ORIGINS: 'https://app.example.com,*',
+    },
+  });
+  const output = run.stdout + run.stderr;
+  expect(output).not.toMatch(/ready at/);
+  expect(run.code).toBe(78);
+  expect(output).toMatch(/CORS_ORIGINS: .*wildcards are refused/);
 });

@@ -500,7 +500,11 @@ function parseOrigin(entry: string): string {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== entry.toLowerCase()) {
+  if (
+    url === undefined ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.origin !== entry.toLowerCase()
+  ) {
     const hint = url?.protocol === 'https:' || url?.protocol === 'http:' ? ` (write it as ${url.origin})` : '';
     throw new ConfigError(
       'CORS_ORIGINS',

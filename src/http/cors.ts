@@ -75,7 +75,11 @@ export function withCors(route: Route, options: CorsOptions): Route {
 }
 
 function isPreflight(request: IncomingMessage, origin: string | undefined): boolean {
-  return request.method === 'OPTIONS' && origin !== undefined && request.headers['access-control-request-method'] !== undefined;
+  return (
+    request.method === 'OPTIONS' &&
+    origin !== undefined &&
+    request.headers['access-control-request-method'] !== undefined
+  );
 }
 
 function allowCredentials(response: ServerResponse, origin: string): void {

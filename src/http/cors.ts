@@ -41,8 +41,15 @@ function isLoopbackOrigin(origin: string): boolean {
 
 /** The request headers a browser app may send: the content type, the token's header, Apollo's and the CSRF one. */
 export function corsAllowedHeaders(config: Config): string[] {
-  const headers = ['content-type', config.jwt.headerName, 'x-csrf-token'];
-  return [...new Set([...headers, 'apollo-require-preflight', 'x-apollo-operation-name'])];
+  return [
+    ...new Set([
+      'content-type',
+      config.jwt.headerName,
+      'x-csrf-token',
+      'apollo-require-preflight',
+      'x-apollo-operation-name',
+    ]),
+  ];
 }
 
 export interface CorsOptions {
@@ -57,11 +64,11 @@ export function withCors(route: Route, options: CorsOptions): Route {
   const allowHeaders = options.allowedHeaders.join(', ');
   return async function serveWithCors(request, response, url) {
     const origin = singleHeader(request, 'origin');
-    const allowed = origins.allows(origin);
+    const allowed = origin !== undefined && origins.allows(origin);
     response.setHeader('vary', 'Origin');
     if (isPreflight(request, origin)) {
       if (!allowed) return refusePreflight(response);
-      allowCredentials(response, origin!);
+      allowCredentials(response, origin);
       response.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
       response.setHeader('access-control-allow-headers', allowHeaders);
       response.setHeader('access-control-max-age', String(maxAgeSeconds));
@@ -69,7 +76,7 @@ export function withCors(route: Route, options: CorsOptions): Route {
       response.end();
       return;
     }
-    if (allowed) allowCredentials(response, origin!);
+    if (allowed) allowCredentials(response, origin);
     await route(request, response, url);
   };
 }

@@ -112,6 +112,16 @@ export interface Config {
   };
   /** proxy-addr trust list: the proxies whose X-Forwarded-For is believed. Empty: the socket only. */
   readonly trustProxy: readonly string[];
+  readonly cors: CorsConfig;
+}
+
+/** Which browser origins may call /graphql with credentials. */
+export interface CorsConfig {
+  /** Exact origins, as browsers send them (`https://app.example.com`). */
+  readonly origins: readonly string[];
+  /** Any http(s) origin on localhost, 127.0.0.1 or [::1]: the default outside production. */
+  readonly allowLoopback: boolean;
+  readonly maxAgeSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -457,6 +467,7 @@ export function loadConfig(env: Env): LoadedConfig {
       accountLockSeconds: read.duration('ACCOUNT_LOCK_DURATION', '15m', 1, 86400),
     },
     trustProxy: parseTrustProxy(read.optionalString('TRUST_PROXY')),
+    cors: parseCors(read, isProduction),
   };
   return { config: deepFreeze(config), warnings };
 }
@@ -477,6 +488,46 @@ function parseTrustProxy(raw: string | undefined): string[] {
     );
   }
   return entries;
+}
+
+function parseCors(read: Reader, isProduction: boolean): CorsConfig {
+  const raw = read.optionalString('CORS_ORIGINS');
+  // Browsers cap a cached preflight at 2 hours (Chromium) or 24 hours (Firefox).
+  const maxAgeSeconds = read.duration('CORS_MAX_AGE', '10m', 0, 86400);
+  if (raw === undefined) return { origins: [], allowLoopback: !isProduction, maxAgeSeconds };
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return { origins: [...new Set(entries.map(parseOrigin))], allowLoopback: false, maxAgeSeconds };
+}
+
+/** One exact origin, written as a browser sends it in `Origin`; anything else would never match. */
+function parseOrigin(entry: string): string {
+  if (entry.includes('*')) {
+    throw new ConfigError(
+      'CORS_ORIGINS',
+      `"${entry}": wildcards are refused, since credentialed requests need exact origins; list each one`,
+    );
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(entry);
+  } catch {
+    url = undefined;
+  }
+  if (
+    url === undefined ||
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.origin !== entry.toLowerCase()
+  ) {
+    const hint = url?.protocol === 'https:' || url?.protocol === 'http:' ? ` (write it as ${url.origin})` : '';
+    throw new ConfigError(
+      'CORS_ORIGINS',
+      `"${entry}" is not an origin: expected scheme://host[:port] with http or https, no path${hint}`,
+    );
+  }
+  return url.origin;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -10,6 +10,7 @@ import { createApollo } from './graphql/apollo.js';
 import { createContextBuilder, type Context } from './graphql/context.js';
 import { buildTesseraSchema } from './graphql/schema.js';
 import { clientAddressResolver } from './http/client-address.js';
+import { corsAllowedHeaders, createAllowedOrigins, withCors } from './http/cors.js';
 import { createGraphQLRoute } from './http/graphql-route.js';
 import { createRequestHandler } from './http/handler.js';
 import { sendHealth } from './http/health.js';
@@ -57,7 +58,11 @@ export async function createServer({
   const http = createHttpServer(
     createRequestHandler(
       {
-        '/graphql': serveGraphQL,
+        '/graphql': withCors(serveGraphQL, {
+          origins: createAllowedOrigins(config.cors),
+          allowedHeaders: corsAllowedHeaders(config),
+          maxAgeSeconds: config.cors.maxAgeSeconds,
+        }),
         '/healthz': (request, response) => sendHealth(orm, request, response),
       },
       logger,

@@ -358,6 +358,63 @@ describe('the Authorization header', () => {
   });
 });
 
+describe('CORS_ORIGINS and CORS_MAX_AGE', () => {
+  function messageOf(env: Env): string {
+    try {
+      loadConfig(envWith(env));
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('loadConfig accepted it');
+  }
+
+  test.each([
+    ['the wildcard', '*'],
+    ['a wildcard among origins', 'https://app.example.com,*'],
+    ['a wildcard subdomain', 'https://*.example.com'],
+    ['a bare host', 'app.example.com'],
+    ['a trailing slash', 'https://app.example.com/'],
+    ['a path', 'https://app.example.com/app'],
+    ['a query', 'https://app.example.com?x=1'],
+    ['credentials', 'https://user@app.example.com'],
+    ['the default port spelt out', 'https://app.example.com:443'],
+    ['a scheme browsers never send for pages calling an API', 'ftp://app.example.com'],
+    ['the opaque origin', 'null'],
+  ])('%s (%s) stops the start, naming CORS_ORIGINS', (_, value) => {
+    expectConfigError(envWith({ CORS_ORIGINS: value }), 'CORS_ORIGINS');
+  });
+
+  test('the wildcard is refused with the reason: credentials need exact origins', () => {
+    expect(messageOf({ CORS_ORIGINS: '*' })).toMatch(/^CORS_ORIGINS: .*exact origins/);
+  });
+
+  test('an origin written another way is refused with the form to write instead', () => {
+    expect(messageOf({ CORS_ORIGINS: 'https://app.example.com:443' })).toContain('write it as https://app.example.com');
+    expect(messageOf({ CORS_ORIGINS: 'https://app.example.com/' })).toContain('write it as https://app.example.com');
+  });
+
+  test('a comma-separated list is kept as exact origins, without loopback', () => {
+    const { cors } = loadConfig(
+      envWith({ CORS_ORIGINS: ' https://app.example.com , http://localhost:5173,,https://App.Example.com' }),
+    ).config;
+    expect(cors.origins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(cors.allowLoopback).toBe(false);
+  });
+
+  test('unset outside production: loopback origins; unset in production: none', () => {
+    expect(loadConfig(envWith()).config.cors).toMatchObject({ origins: [], allowLoopback: true });
+    const production = loadConfig(envWith({ NODE_ENV: 'production', ...OWASP_ARGON2 })).config;
+    expect(production.cors).toMatchObject({ origins: [], allowLoopback: false });
+  });
+
+  test('CORS_MAX_AGE is 10 minutes unless set, as a duration of at most a day', () => {
+    expect(loadConfig(envWith()).config.cors.maxAgeSeconds).toBe(600);
+    expect(loadConfig(envWith({ CORS_MAX_AGE: '1h' })).config.cors.maxAgeSeconds).toBe(3600);
+    expectConfigError(envWith({ CORS_MAX_AGE: '2d' }), 'CORS_MAX_AGE');
+    expectConfigError(envWith({ CORS_MAX_AGE: 'soon' }), 'CORS_MAX_AGE');
+  });
+});
+
 describe('keys', () => {
   test('accepts a JWT_SECRET_KEY of exactly 32 bytes', () => {
     const secret = 'k'.repeat(32);

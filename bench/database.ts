@@ -7,10 +7,12 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
+import { embeddedSuperuserUrl, startEmbeddedPostgres } from '../src/db/embedded.js';
 
 export interface BenchDatabase {
   readonly url: string;
+  /** Where the bench counts statements: loading and resetting pg_stat_statements takes a superuser. */
+  readonly countersUrl: string;
   readonly kind: 'embedded' | 'external';
   /** Statements can be counted (pg_stat_statements is loaded), not only transactions. */
   readonly statementsCounted: boolean;
@@ -59,6 +61,7 @@ async function createOnServer(serverUrl: string): Promise<BenchDatabase> {
   const statementsCounted = await enableStatementCounting(url.toString());
   return {
     url: url.toString(),
+    countersUrl: url.toString(),
     kind: 'external',
     statementsCounted,
     drop: async () => {
@@ -70,11 +73,12 @@ async function createOnServer(serverUrl: string): Promise<BenchDatabase> {
 async function startEmbedded(): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
   const options = { dataDir, port: await freePort(), database: 'tessera_bench' };
+  const superuserUrl = embeddedSuperuserUrl(dataDir, options.port, options.database);
   let database;
   try {
     // Initialise, preload pg_stat_statements, restart (about 40 ms) so that it takes effect.
     const first = await startEmbeddedPostgres(options);
-    await withClient(first.url, (client) =>
+    await withClient(superuserUrl, (client) =>
       client.query("alter system set shared_preload_libraries = 'pg_stat_statements'"),
     );
     await first.stop();
@@ -83,9 +87,10 @@ async function startEmbedded(): Promise<BenchDatabase> {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
-  const statementsCounted = await enableStatementCounting(database.url);
+  const statementsCounted = await enableStatementCounting(superuserUrl);
   return {
     url: database.url,
+    countersUrl: superuserUrl,
     kind: 'embedded',
     statementsCounted,
     drop: async () => {

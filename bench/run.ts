@@ -165,7 +165,7 @@ async function bench(options: BenchOptions): Promise<number> {
     server = await startServer({ projectRoot: ROOT, databaseUrl: database.url, cpuProfileDir: profileDir });
     startRssMb = readRssMb(server.pid);
     log(`Tessera (pid ${server.pid}) ready at ${server.url}, RSS ${startRssMb.toFixed(0)} MB`);
-    counters = await DbCounters.open(database.url, database.statementsCounted);
+    counters = await DbCounters.open(database.countersUrl, database.statementsCounted);
 
     const seeded = Date.now();
     const data = await seed(server.url, {

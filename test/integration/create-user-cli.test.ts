@@ -11,7 +11,7 @@ import { User } from '../../src/db/entities/index.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { runProcess, type ProcessRun } from '../helpers/run-process.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, TEST_ENV, type TestServer } from '../helpers/test-server.js';
 
 const THREE_BUILDS_MS = 120_000;
 
@@ -25,11 +25,7 @@ beforeAll(async () => {
   env = {
     ...process.env,
     DATABASE_URL: database.url,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    ARGON2_MEMORY_KIB: '1024',
-    ARGON2_TIME_COST: '1',
-    ARGON2_PARALLELISM: '1',
+    ...TEST_ENV,
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
     // Never written: the secret is given and the database is not embedded.
     TESSERA_DATA_DIR: path.join(tmpdir(), 'tessera-test-unused-data'),

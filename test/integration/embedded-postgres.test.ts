@@ -9,6 +9,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runProcess, type ProcessRun } from '../helpers/run-process.js';
 import { buildPath } from '../helpers/server-process.js';
+import { TEST_ENV } from '../helpers/test-server.js';
 
 const INIT_MS = 120_000;
 const randomPort = () => 20_000 + Math.floor(Math.random() * 20_000);
@@ -71,11 +72,7 @@ test(
           env: {
             PATH: process.env.PATH,
             TMPDIR: watchedTmp,
-            NODE_ENV: 'test',
-            LOG_LEVEL: 'silent',
-            ARGON2_MEMORY_KIB: '1024',
-            ARGON2_TIME_COST: '1',
-            ARGON2_PARALLELISM: '1',
+            ...TEST_ENV,
             JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
             TESSERA_DATA_DIR: dataDir,
             EMBEDDED_POSTGRES_PORT: String(port),

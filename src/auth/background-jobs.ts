@@ -1,5 +1,4 @@
 // What runs beside the requests: the invalidation listener that keeps this instance's principal
-// What runs beside the requests: the invalidation listener that keeps this instance's principal
 // cache in step with the others, the refresh that re-reads the cached principals within the cache
 // TTL, and the timer that purges ended sessions, expired counters and audit events past their
 // retention.

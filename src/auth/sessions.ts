@@ -2,8 +2,9 @@
 // its current refresh token's id and the immediate parent's; a refresh rotates them under a row
 // lock, and presenting any older token of the family is reuse, which ends the session (RFC 9700
 // §4.14.2). A credential change retires the parent at once (no grace window) and bumps the
-// session's generation, which outdates the access tokens issued before it. Every write here is one transaction, and every change to who may act is announced to
-// the other instances inside it (invalidation.ts).
+// session's generation, which outdates the access tokens issued before it. Every write here is one
+// transaction, and every change to who may act is announced to the other instances inside it
+// (invalidation.ts).
 // The only writer of `sessions`: its rows are inserted and updated here, or by SQL from here.
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';

@@ -39,5 +39,13 @@ export default tseslint.config(
       globals: { process: 'readonly', console: 'readonly', globalThis: 'readonly' },
     },
   },
+  {
+    // The demo page's script runs in the browser, as a module.
+    files: ['demo/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', location: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly' },
+    },
+  },
   prettier,
 );

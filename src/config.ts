@@ -113,6 +113,8 @@ export interface Config {
   /** proxy-addr trust list: the proxies whose X-Forwarded-For is believed. Empty: the socket only. */
   readonly trustProxy: readonly string[];
   readonly cors: CorsConfig;
+  /** Whether `/` serves the demo front-end (demo/): on by default outside production only. */
+  readonly demoPage: boolean;
 }
 
 /** Which browser origins may call /graphql with credentials. */
@@ -468,6 +470,7 @@ export function loadConfig(env: Env): LoadedConfig {
     },
     trustProxy: parseTrustProxy(read.optionalString('TRUST_PROXY')),
     cors: parseCors(read, isProduction),
+    demoPage: read.oneOf('DEMO_PAGE', ['on', 'off'] as const, isProduction ? 'off' : 'on') === 'on',
   };
   return { config: deepFreeze(config), warnings };
 }

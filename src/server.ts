@@ -1,5 +1,6 @@
-// The HTTP face of Tessera, composed from its parts: Apollo, the HTTP routes (/graphql, /healthz)
-// and the background jobs. createServer never listens by itself, so tests build as many as they like.
+// The HTTP face of Tessera, composed from its parts: Apollo, the HTTP routes (/graphql, /healthz,
+// the demo page at /) and the background jobs. createServer never listens by itself, so tests
+// build as many as they like.
 import type { ApolloServer } from '@apollo/server';
 import type { Server } from 'node:http';
 import { createBackgroundJobs } from './auth/background-jobs.js';
@@ -11,6 +12,7 @@ import { createContextBuilder, type Context } from './graphql/context.js';
 import { buildTesseraSchema } from './graphql/schema.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { corsAllowedHeaders, createAllowedOrigins, withCors } from './http/cors.js';
+import { createDemoPageRoutes } from './http/demo-page.js';
 import { createGraphQLRoute } from './http/graphql-route.js';
 import { createRequestHandler } from './http/handler.js';
 import { sendHealth } from './http/health.js';
@@ -64,6 +66,7 @@ export async function createServer({
           maxAgeSeconds: config.cors.maxAgeSeconds,
         }),
         '/healthz': (request, response) => sendHealth(orm, request, response),
+        ...(config.demoPage ? createDemoPageRoutes() : {}),
       },
       logger,
     ),

@@ -1,5 +1,5 @@
-// The route table: /graphql and /healthz, nothing else. Every failure is answered as a coded
-// GraphQL error; an unexpected one is logged and masked.
+// The route table: /graphql, /healthz and the demo page's files, nothing else. Every failure is
+// answered as a coded GraphQL error; an unexpected one is logged and masked.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode } from '../graphql/errors.js';
 import type { Logger } from '../logger.js';

@@ -415,6 +415,21 @@ describe('CORS_ORIGINS and CORS_MAX_AGE', () => {
   });
 });
 
+describe('DEMO_PAGE', () => {
+  test('on by default outside production, off by default in production', () => {
+    expect(loadConfig(envWith()).config.demoPage).toBe(true);
+    expect(loadConfig(envWith({ NODE_ENV: 'production', ...OWASP_ARGON2 })).config.demoPage).toBe(false);
+  });
+
+  test('on or off, in any case, overrides either default; anything else is refused', () => {
+    expect(loadConfig(envWith({ DEMO_PAGE: 'off' })).config.demoPage).toBe(false);
+    expect(loadConfig(envWith({ NODE_ENV: 'production', ...OWASP_ARGON2, DEMO_PAGE: 'ON' })).config.demoPage).toBe(
+      true,
+    );
+    expectConfigError(envWith({ DEMO_PAGE: 'yes' }), 'DEMO_PAGE');
+  });
+});
+
 describe('keys', () => {
   test('accepts a JWT_SECRET_KEY of exactly 32 bytes', () => {
     const secret = 'k'.repeat(32);

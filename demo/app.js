@@ -1,0 +1,184 @@
+// Tessera's demo front-end, and a recipe to copy. The refresh token lives in an HttpOnly cookie
+// that no script can read; the access token lives in a variable, so a reload forgets it and the
+// page gets a new one from the cookie.
+
+// Tessera's GraphQL endpoint: this origin's /graphql, unless a copy of the page served elsewhere
+// is given it as ?api=https://tessera.example.com/graphql (that origin must be in CORS_ORIGINS).
+const GRAPHQL_URL = new URLSearchParams(location.search).get('api') ?? '/graphql';
+
+const AUTH_FIELDS = 'accessToken transport user { username }';
+const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { ${AUTH_FIELDS} } }`;
+const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+const REFRESH = `mutation Refresh { refresh { ${AUTH_FIELDS} } }`;
+const LOGOUT = 'mutation Logout { logout(scope: CURRENT) }';
+const ACCOUNT = `query Account {
+  me { username email roles }
+  mySessions { current userAgent lastUsedAt }
+  myTasks { title done }
+}`;
+const CREATE_TASK = 'mutation CreateTask($title: String!) { createTask(title: $title) { id } }';
+
+let accessToken = null;
+let refreshing = null;
+let refreshCount = 0;
+
+/** An error from Tessera, with the `extensions.code` and `extensions.reason` a client acts on. */
+class TesseraError extends Error {
+  constructor({ message, extensions = {} }) {
+    super(message);
+    this.code = extensions.code;
+    this.reason = extensions.reason;
+  }
+}
+
+/**
+ * One POST to Tessera. `credentials: 'include'` lets the cookies go and come back even when the
+ * page is on another origin; the JSON content type makes the browser preflight the call, which
+ * is what Apollo's CSRF prevention asks for. Throws the first GraphQL error.
+ */
+async function post(query, variables = {}, headers = {}) {
+  const response = await fetch(GRAPHQL_URL, {
+    method: 'POST',
+    credentials: 'include',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors?.length) throw new TesseraError(body.errors[0]);
+  return body.data;
+}
+
+/** The value of a cookie this page can read (not the HttpOnly refresh token). */
+function readCookie(name) {
+  const prefix = `${name}=`;
+  return document.cookie
+    .split('; ')
+    .find((cookie) => cookie.startsWith(prefix))
+    ?.slice(prefix.length);
+}
+
+/**
+ * Trades the refresh cookie for a new access token; Tessera rotates the cookie in the same answer.
+ * The X-CSRF-TOKEN header repeats the csrf_refresh_token cookie: a page of another site cannot read
+ * it, so it cannot refresh. Calls that fail together share one refresh.
+ */
+function refreshAccessToken() {
+  refreshing ??= (async () => {
+    const csrf = readCookie('csrf_refresh_token');
+    if (csrf === undefined)
+      throw new TesseraError({ message: 'Not signed in', extensions: { code: 'UNAUTHENTICATED' } });
+    const { refresh } = await post(REFRESH, {}, { 'x-csrf-token': csrf });
+    accessToken = refresh.accessToken;
+    document.getElementById('refresh-count').textContent = String(++refreshCount);
+  })().finally(() => (refreshing = null));
+  return refreshing;
+}
+
+/** A call as the signed-in user: on TOKEN_EXPIRED, refresh and try once more. */
+async function callAsUser(query, variables) {
+  const attempt = () => post(query, variables, { authorization: `Bearer ${accessToken}` });
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!(error instanceof TesseraError && error.reason === 'TOKEN_EXPIRED')) throw error;
+    await refreshAccessToken();
+    return attempt();
+  }
+}
+
+// ----- The page: what it shows and what its buttons do. Text only, never HTML from the server.
+
+const $ = (id) => document.getElementById(id);
+const showStatus = (text) => ($('status').textContent = text);
+
+function fillList(list, items) {
+  list.replaceChildren(
+    ...items.map((text) => {
+      const item = document.createElement('li');
+      item.textContent = text;
+      return item;
+    }),
+  );
+}
+
+async function showAccount() {
+  const { me, mySessions, myTasks } = await callAsUser(ACCOUNT);
+  $('me-username').textContent = me.username;
+  $('me-email').textContent = me.email;
+  $('me-roles').textContent = me.roles.join(', ');
+  fillList(
+    $('sessions'),
+    mySessions.map((s) => `${s.current ? '(this one) ' : ''}${s.userAgent ?? 'unknown device'}, used ${s.lastUsedAt}`),
+  );
+  fillList(
+    $('tasks'),
+    myTasks.map((task) => `${task.done ? '✓ ' : ''}${task.title}`),
+  );
+  $('sign-in').hidden = true;
+  $('account').hidden = false;
+  showStatus(`Signed in as ${me.username}`);
+}
+
+function showSignedOut(text) {
+  accessToken = null;
+  $('account').hidden = true;
+  $('sign-in').hidden = false;
+  showStatus(text);
+}
+
+function describe(error) {
+  if (error instanceof TesseraError) return `${error.code} ${error.reason ?? ''}: ${error.message}`;
+  // fetch rejects without a reason when the browser blocks the call (CORS, CSP) or nothing answers.
+  return `Could not reach Tessera at ${GRAPHQL_URL}: ${error.message}`;
+}
+
+/** Runs a button's work; whatever fails is shown in the status line. */
+function run(work) {
+  work().catch((error) => showStatus(describe(error)));
+}
+
+$('sign-in').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(async () => {
+    const username = $('username').value;
+    const password = $('password').value;
+    // COOKIE: the refresh token goes into the HttpOnly cookie, and the body's refreshToken is null.
+    const payload =
+      event.submitter?.value === 'login'
+        ? (await post(LOGIN, { input: { usernameOrEmail: username, password, transport: 'COOKIE' } })).login
+        : (await post(SIGNUP, { input: { username, email: $('email').value, password, transport: 'COOKIE' } })).signup;
+    accessToken = payload.accessToken;
+    $('password').value = '';
+    await showAccount();
+  });
+});
+
+$('new-task').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(async () => {
+    await callAsUser(CREATE_TASK, { title: $('task-title').value });
+    $('task-title').value = '';
+    await showAccount();
+  });
+});
+
+// Tessera ends the session and clears both cookies.
+$('logout').addEventListener('click', () =>
+  run(async () => {
+    await callAsUser(LOGOUT);
+    showSignedOut('Signed out');
+  }),
+);
+
+// On load: the csrf cookie says a session may be there; the refresh cookie alone restores it.
+async function restoreSession() {
+  if (readCookie('csrf_refresh_token') === undefined) return showSignedOut('Signed out');
+  try {
+    await refreshAccessToken();
+    await showAccount();
+  } catch (error) {
+    showSignedOut(error instanceof TesseraError && error.code === 'UNAUTHENTICATED' ? 'Signed out' : describe(error));
+  }
+}
+
+void restoreSession();

@@ -32,6 +32,9 @@ token=$(sed -E 's/.*"accessToken":"([^"]+)".*/\1/' <<<"$login")
 me=$(gql '{"query":"{ me { username email roles } }"}' "$token")
 expect "$me" '"email":"smoke@example.com"'
 echo "signup, login and me answered: $me"
+page=$(curl -sf "http://127.0.0.1:$port/")
+expect "$page" '<title>Tessera demo</title>'
+echo "the demo page is served at /"
 
 kill -TERM -- -"$pid"
 wait "$pid" || true

@@ -127,14 +127,20 @@ function showSignedOut(text) {
 }
 
 function describe(error) {
-  if (error instanceof TesseraError) return `${error.code} ${error.reason ?? ''}: ${error.message}`;
+  if (error instanceof TesseraError) return `${[error.code, error.reason].filter(Boolean).join(' ')}: ${error.message}`;
   // fetch rejects without a reason when the browser blocks the call (CORS, CSP) or nothing answers.
   return `Could not reach Tessera at ${GRAPHQL_URL}: ${error.message}`;
 }
 
-/** Runs a button's work; whatever fails is shown in the status line. */
+/**
+ * Runs a button's work and shows what failed. UNAUTHENTICATED after the refresh was tried (the
+ * session ended, was revoked, or the password was wrong) means: sign in again.
+ */
 function run(work) {
-  work().catch((error) => showStatus(describe(error)));
+  work().catch((error) => {
+    if (error instanceof TesseraError && error.code === 'UNAUTHENTICATED') showSignedOut(describe(error));
+    else showStatus(describe(error));
+  });
 }
 
 $('sign-in').addEventListener('submit', (event) => {

@@ -224,6 +224,20 @@ describe('a page on an origin Tessera does not allow', () => {
     expect((await tessera.client.signup(username)).user.username).toBe(username);
   });
 
+  test("Tessera's own page, pointed elsewhere with ?api=, is stopped by its policy before sending", async () => {
+    const page = await context.newPage();
+    const pageErrors = watchForPageErrors(page);
+    const elsewhere = `${site.origin}/graphql`;
+    await page.goto(new URL(`/?api=${encodeURIComponent(elsewhere)}`, tessera.url).toString());
+    await statusBecomes(page, 'Signed out');
+    await signUp(page, uniqueName('misled'));
+    await statusBecomes(page, `Could not reach Tessera at ${elsewhere}`);
+
+    expect(site.requests.filter((request) => request.endsWith(' /graphql'))).toEqual([]);
+    // Chromium names the directive that refused the connection.
+    expect(pageErrors).toContainEqual(expect.stringContaining(`directive: "connect-src 'self'"`));
+  });
+
   test('the same page served by Tessera itself still signs up', async () => {
     const page = await context.newPage();
     const username = uniqueName('insider');

@@ -8,6 +8,8 @@ import { DEMO_FILES, DEMO_PAGE_CONTENT_SECURITY_POLICY, demoFolder } from '../..
 
 export interface StaticSite {
   readonly origin: string;
+  /** Every request that reached the site, as `METHOD /path`. */
+  readonly requests: readonly string[];
   /** The page, told where Tessera's GraphQL endpoint is. */
   pageUrl(graphqlUrl: string): string;
   stop(): Promise<void>;
@@ -18,8 +20,11 @@ export async function startStaticSite(connectTo: string): Promise<StaticSite> {
     "connect-src 'self'",
     `connect-src ${new URL(connectTo).origin}`,
   );
+  const requests: string[] = [];
   const server = createServer((request, response) => {
-    const entry = DEMO_FILES[new URL(request.url ?? '/', 'http://site').pathname];
+    const { pathname } = new URL(request.url ?? '/', 'http://site');
+    requests.push(`${request.method} ${pathname}`);
+    const entry = Object.hasOwn(DEMO_FILES, pathname) ? DEMO_FILES[pathname] : undefined;
     if (!entry) {
       response.writeHead(404).end();
       return;
@@ -31,6 +36,7 @@ export async function startStaticSite(connectTo: string): Promise<StaticSite> {
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
+    requests,
     pageUrl: (graphqlUrl) => `${origin}/?api=${encodeURIComponent(graphqlUrl)}`,
     stop: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   };

@@ -6,7 +6,8 @@
 // is given it as ?api=https://tessera.example.com/graphql (that origin must be in CORS_ORIGINS).
 const GRAPHQL_URL = new URLSearchParams(location.search).get('api') ?? '/graphql';
 
-const AUTH_FIELDS = 'accessToken transport user { username }';
+// transport echoes the choice made at login: COOKIE for this page's whole session.
+const AUTH_FIELDS = 'accessToken transport';
 const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { ${AUTH_FIELDS} } }`;
 const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
 const REFRESH = `mutation Refresh { refresh { ${AUTH_FIELDS} } }`;

@@ -186,6 +186,16 @@ describe.each(PLACEMENTS)('the demo page $name', (placement) => {
     expect(await step.since()).toEqual([]);
   });
 
+  test('logs in again with the COOKIE transport', async () => {
+    const step = log.mark();
+    await page.getByTestId('username').fill(username);
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('login').click();
+    await statusBecomes(page, `Signed in as ${username}`);
+    expect((await step.since())[0]).toMatchObject({ operation: 'Login', data: { login: { transport: 'COOKIE' } } });
+    await expectRefreshCookieHidden(page);
+  });
+
   test('the page ran without an uncaught error or a policy violation', () => {
     expect(pageErrors).toEqual([]);
   });

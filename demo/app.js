@@ -61,7 +61,8 @@ function readCookie(name) {
 /**
  * Trades the refresh cookie for a new access token; Tessera rotates the cookie in the same answer.
  * The X-CSRF-TOKEN header repeats the csrf_refresh_token cookie: a page of another site cannot read
- * it, so it cannot refresh. Calls that fail together share one refresh.
+ * it, so it cannot refresh (both names are Tessera's defaults, JWT_REFRESH_CSRF_HEADER_NAME and
+ * JWT_REFRESH_CSRF_COOKIE_NAME). Calls that fail together share one refresh.
  */
 function refreshAccessToken() {
   refreshing ??= (async () => {

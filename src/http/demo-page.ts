@@ -56,7 +56,6 @@ function serveDemoFile(request: IncomingMessage, response: ServerResponse, conte
   response.setHeader('content-type', contentType);
   setCommonHeaders(response);
   response.setHeader('content-security-policy', DEMO_PAGE_CONTENT_SECURITY_POLICY);
-  response.setHeader('referrer-policy', 'no-referrer');
   // Node sends no body for HEAD by itself.
   response.end(body);
 }

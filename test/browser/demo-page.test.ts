@@ -3,6 +3,7 @@
 // once the 2-second access token expired, logout; and a page on an origin Tessera refuses.
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { COOKIE_REFRESH, cookieHeader, post } from '../helpers/cookie-requests.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { launchChromium } from './helpers/chromium.js';
 import { recordGraphQL, type GraphQLLog } from './helpers/graphql-log.js';
@@ -166,17 +167,23 @@ describe.each(PLACEMENTS)('the demo page $name', (placement) => {
   });
 
   test('logout ends the session and clears the cookies; a reload then stays signed out', async () => {
-    const refreshToken = (await cookieNamed(context, 'refresh_token_cookie'))?.value;
+    const refreshToken = (await cookieNamed(context, 'refresh_token_cookie'))!.value;
+    const csrf = (await cookieNamed(context, 'csrf_refresh_token'))!.value;
     await page.getByTestId('logout').click();
     await statusBecomes(page, 'Signed out');
     expect(await cookieNamed(context, 'refresh_token_cookie')).toBeUndefined();
     expect(await cookieNamed(context, 'csrf_refresh_token')).toBeUndefined();
-    // Ended on the server too, not only forgotten by the browser.
-    const replay = await tessera.client.request(
-      'mutation Replay($token: String) { refresh(refreshToken: $token) { accessToken } }',
-      { token: refreshToken },
+    // Ended on the server too, not only forgotten by the browser: the last cookie, replayed.
+    const replay = await post(
+      tessera.url,
+      COOKIE_REFRESH,
+      {},
+      {
+        cookie: cookieHeader(['refresh_token_cookie', refreshToken], ['csrf_refresh_token', csrf]),
+        'x-csrf-token': csrf,
+      },
     );
-    expect(replay.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(replay.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' });
 
     const step = log.mark();
     await page.reload();

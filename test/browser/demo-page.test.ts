@@ -123,6 +123,7 @@ describe.each(PLACEMENTS)('the demo page $name', (placement) => {
     expect(await page.getByTestId('sessions').locator('li').allTextContents()).toEqual([
       expect.stringMatching(/^\(this one\) /),
     ]);
+    expect(await page.getByTestId('tasks').locator('li').count()).toBe(0);
     const [signup, account] = await step.since();
     expect(signup).toMatchObject({ operation: 'Signup', reasons: [], data: { signup: { transport: 'COOKIE' } } });
     expect(account).toMatchObject({ operation: 'Account', reasons: [] });

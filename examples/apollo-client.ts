@@ -73,12 +73,10 @@ export function createTesseraClient(options: TesseraClientOptions): TesseraClien
     return pendingRefresh;
   }
 
+  // A retry passes here again with the headers it failed with: the stale bearer goes.
   const authLink = new SetContextLink((previous) => {
-    if (accessToken === null) return { sentAccessToken: null };
-    const headers = {
-      ...(previous.headers as Record<string, string> | undefined),
-      authorization: `Bearer ${accessToken}`,
-    };
+    const { authorization: _stale, ...headers } = (previous.headers ?? {}) as Record<string, string>;
+    if (accessToken !== null) headers.authorization = `Bearer ${accessToken}`;
     return { headers, sentAccessToken: accessToken };
   });
 

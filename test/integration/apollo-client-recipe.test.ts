@@ -3,7 +3,7 @@
 // (one for concurrent expiries), and logout taking the refresh cookie away.
 import { gql } from '@apollo/client';
 import { createTesseraClient, CSRF_REFRESH_COOKIE, type TesseraClient } from '../../examples/apollo-client.js';
-import { CookieJar } from '../helpers/cookie-jar.js';
+import { browserPage } from '../helpers/browser-page.js';
 import { claimsOf, sleep, untilJustAfterSecond } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -49,31 +49,16 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-/** The page and the API on one host, different ports: one site, as SameSite=Lax cookies need. */
-function apiOnLocalhost(): string {
-  const url = new URL(app.url);
-  url.hostname = 'localhost';
-  return url.toString();
-}
-
-function isRefresh(init: RequestInit | undefined): boolean {
-  return typeof init?.body === 'string' && init.body.includes('refresh {');
-}
-
 function pageWithClient() {
-  const jar = new CookieJar('http://localhost:5173');
-  const refreshes: RequestInit[] = [];
+  const page = browserPage(app.url);
   const endedReasons: (string | undefined)[] = [];
-  const tessera: TesseraClient = createTesseraClient({
-    uri: apiOnLocalhost(),
-    fetch: (input, init) => {
-      if (isRefresh(init)) refreshes.push(init ?? {});
-      return jar.fetch(input, init);
-    },
-    readCsrfToken: () => jar.pageCookie(CSRF_REFRESH_COOKIE),
+  const tessera = createTesseraClient({
+    uri: page.apiUrl,
+    fetch: page.fetch,
+    readCsrfToken: page.readCsrfToken,
     onSessionEnded: (reason) => endedReasons.push(reason),
   });
-  return { jar, refreshes, endedReasons, tessera };
+  return { ...page, endedReasons, tessera };
 }
 
 async function logIn(tessera: TesseraClient): Promise<LoginData['login']> {
@@ -143,15 +128,31 @@ test('operations that find the access token expired at the same time share one r
   expect(refreshes).toHaveLength(1);
 });
 
+test('a session ended on another device: the refresh is refused, the page is told, the error reaches the caller', async () => {
+  const { refreshes, endedReasons, tessera } = pageWithClient();
+  await untilJustAfterSecond();
+  const login = await logIn(tessera);
+  const elsewhere = await app.client.login('ada');
+  const loggedOut = await app.client.request(
+    'mutation { logout(scope: ALL) }',
+    {},
+    { token: elsewhere.data?.login.accessToken },
+  );
+  expect(loggedOut.errors).toBeUndefined();
+
+  await sleep(Math.max(0, claimsOf(login.accessToken).exp * 1000 + 100 - Date.now()));
+  const refused = tessera.apollo.query({ query: ME, fetchPolicy: 'network-only' });
+  await expect(refused).rejects.toMatchObject({ errors: [{ extensions: { reason: 'TOKEN_EXPIRED' } }] });
+  expect(refreshes).toHaveLength(1);
+  expect(endedReasons).toHaveLength(1);
+});
+
 test('a page load resumes the session from the cookie alone', async () => {
   const { jar, tessera } = pageWithClient();
   await logIn(tessera);
   // A reload: a new client with the memory wiped, the same cookie jar.
-  const reloaded = createTesseraClient({
-    uri: apiOnLocalhost(),
-    fetch: jar.fetch,
-    readCsrfToken: () => jar.pageCookie(CSRF_REFRESH_COOKIE),
-  });
+  const page = browserPage(app.url, jar);
+  const reloaded = createTesseraClient({ uri: page.apiUrl, fetch: page.fetch, readCsrfToken: page.readCsrfToken });
   expect(await reloaded.refresh()).toBe(true);
   expect(await me(reloaded)).toMatchObject({ username: 'ada' });
 });

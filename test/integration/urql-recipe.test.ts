@@ -1,6 +1,6 @@
 // examples/urql.ts run as a page on http://localhost:5173 would run it: a cookie-mode login, the
 // access token expiring on the real clock, one silent refresh for concurrent expiries, logout.
-import { gql } from '@urql/core';
+import { Client, fetchExchange, gql } from '@urql/core';
 import { createTesseraUrqlClient, type TesseraUrqlClient } from '../../examples/urql.js';
 import { browserPage } from '../helpers/browser-page.js';
 import { claimsOf, sleep, untilJustAfterSecond } from '../helpers/session-helpers.js';
@@ -115,4 +115,14 @@ test('a session ended on another device: the refresh is refused, the page is tol
   expect(result.error?.graphQLErrors[0]?.extensions.code).toBe('UNAUTHENTICATED');
   expect(refreshes).toHaveLength(1);
   expect(endedReasons).toHaveLength(1);
+});
+
+test("urql's default GET for queries is refused by CSRF prevention, which is why the recipe posts", async () => {
+  const page = browserPage(app.url);
+  const client = new Client({ url: page.apiUrl, fetch: page.fetch, exchanges: [fetchExchange] });
+  const result = await client.query(ME, {}).toPromise();
+  expect(result.operation.context.preferGetMethod).not.toBe(false);
+  expect(result.error?.response?.status).toBe(400);
+  expect(result.error?.graphQLErrors[0]?.extensions.code).toBe('BAD_REQUEST');
+  expect(result.error?.message).toMatch(/CSRF/i);
 });

@@ -65,7 +65,11 @@ export interface Config {
     /** '' means a bare token with no scheme. */
     readonly headerType: string;
     readonly refreshReuseIntervalSeconds: number;
+    /** Where /graphql looks for the access token, in order of precedence (JWT_TOKEN_LOCATION). */
+    readonly tokenLocation: readonly TokenLocation[];
   };
+  /** The cookies of COOKIE-transport sessions, and their CSRF defence. */
+  readonly cookies: CookieConfig;
   /**
    * How long a cached user, session or verified token may be trusted before it is read again, so
    * that a change made around Tessera (in SQL) takes effect; 0 disables those caches.
@@ -113,6 +117,31 @@ export interface Config {
   /** proxy-addr trust list: the proxies whose X-Forwarded-For is believed. Empty: the socket only. */
   readonly trustProxy: readonly string[];
   readonly cors: CorsConfig;
+}
+
+export const TOKEN_LOCATIONS = ['headers', 'cookies'] as const;
+export type TokenLocation = (typeof TOKEN_LOCATIONS)[number];
+export const SAME_SITE_VALUES = ['Strict', 'Lax', 'None'] as const;
+export type SameSite = (typeof SAME_SITE_VALUES)[number];
+
+/** The refresh token's cookie, the access token's (JWT_TOKEN_LOCATION with cookies), and their CSRF companions. */
+export interface CookieConfig {
+  readonly refreshName: string;
+  readonly refreshPath: string;
+  readonly refreshCsrfName: string;
+  /** Lower-cased, as Node presents incoming header names. */
+  readonly refreshCsrfHeader: string;
+  readonly accessName: string;
+  readonly accessPath: string;
+  readonly accessCsrfName: string;
+  readonly accessCsrfHeader: string;
+  readonly secure: boolean;
+  readonly sameSite: SameSite;
+  readonly domain: string | undefined;
+  /** Whether the CSRF values are also set as script-readable cookies (the double submit's other half). */
+  readonly csrfInCookies: boolean;
+  /** Whether a request a cookie authenticates must echo its token's CSRF value in a header. */
+  readonly csrfProtect: boolean;
 }
 
 /** Which browser origins may call /graphql with credentials. */
@@ -359,10 +388,11 @@ function validateDatabaseUrl(url: string | undefined, name = 'DATABASE_URL'): st
   return url;
 }
 
-function validateHeaderName(raw: string): string {
-  // RFC 9110 token characters: anything else could never arrive as a header name.
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw))
-    throw new ConfigError('JWT_HEADER_NAME', `is not a valid HTTP header name: "${raw}"`);
+/** RFC 9110 token characters: anything else could never arrive as a header or cookie name. */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function headerName(variable: string, raw: string): string {
+  if (!HTTP_TOKEN.test(raw)) throw new ConfigError(variable, `is not a valid HTTP header name: "${raw}"`);
   return raw.toLowerCase();
 }
 
@@ -434,10 +464,12 @@ export function loadConfig(env: Env): LoadedConfig {
       refreshTokenTtlSeconds,
       deviceTokenTtlSeconds: read.duration('JWT_DEVICE_TOKEN_EXPIRES', '90d', 1, 365 * 86400),
       leewaySeconds: read.duration('JWT_LEEWAY', '0', 0, 300),
-      headerName: validateHeaderName(read.string('JWT_HEADER_NAME', 'Authorization')),
+      headerName: headerName('JWT_HEADER_NAME', read.string('JWT_HEADER_NAME', 'Authorization')),
       headerType: validateHeaderType(env),
       refreshReuseIntervalSeconds: read.duration('JWT_REFRESH_REUSE_INTERVAL', '10', 0, 300),
+      tokenLocation: parseTokenLocation(read.string('JWT_TOKEN_LOCATION', 'headers')),
     },
+    cookies: parseCookies(read),
     authCacheTtlSeconds: read.duration('AUTH_CACHE_TTL', '5s', 0, 3600),
     sessions: {
       inactivityTimeoutSeconds: read.duration('SESSION_INACTIVITY_TIMEOUT', '0', 0, 365 * 86400),
@@ -470,6 +502,74 @@ export function loadConfig(env: Env): LoadedConfig {
     cors: parseCors(read, isProduction),
   };
   return { config: deepFreeze(config), warnings };
+}
+
+/** `headers`, `cookies`, or both in order of precedence (Flask-JWT-Extended's JWT_TOKEN_LOCATION). */
+function parseTokenLocation(raw: string): TokenLocation[] {
+  const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
+  const valid = entries.every((entry): entry is TokenLocation =>
+    (TOKEN_LOCATIONS as readonly string[]).includes(entry),
+  );
+  if (!valid || new Set(entries).size !== entries.length) {
+    throw new ConfigError('JWT_TOKEN_LOCATION', `must be headers, cookies, or both comma-separated, got "${raw}"`);
+  }
+  return entries;
+}
+
+function parseCookies(read: Reader): CookieConfig {
+  const secure = read.boolean('JWT_COOKIE_SECURE', true);
+  const sameSite = read.oneOf('JWT_COOKIE_SAMESITE', SAME_SITE_VALUES, 'Lax');
+  // Browsers drop a SameSite=None cookie that is not Secure.
+  if (sameSite === 'None' && !secure)
+    throw new ConfigError('JWT_COOKIE_SAMESITE', 'None requires JWT_COOKIE_SECURE=true');
+  return {
+    refreshName: cookieName('JWT_REFRESH_COOKIE_NAME', read.string('JWT_REFRESH_COOKIE_NAME', 'refresh_token_cookie')),
+    refreshPath: cookiePath('JWT_REFRESH_COOKIE_PATH', read.string('JWT_REFRESH_COOKIE_PATH', '/graphql')),
+    refreshCsrfName: cookieName(
+      'JWT_REFRESH_CSRF_COOKIE_NAME',
+      read.string('JWT_REFRESH_CSRF_COOKIE_NAME', 'csrf_refresh_token'),
+    ),
+    refreshCsrfHeader: headerName(
+      'JWT_REFRESH_CSRF_HEADER_NAME',
+      read.string('JWT_REFRESH_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
+    ),
+    accessName: cookieName('JWT_ACCESS_COOKIE_NAME', read.string('JWT_ACCESS_COOKIE_NAME', 'access_token_cookie')),
+    accessPath: cookiePath('JWT_ACCESS_COOKIE_PATH', read.string('JWT_ACCESS_COOKIE_PATH', '/')),
+    accessCsrfName: cookieName(
+      'JWT_ACCESS_CSRF_COOKIE_NAME',
+      read.string('JWT_ACCESS_CSRF_COOKIE_NAME', 'csrf_access_token'),
+    ),
+    accessCsrfHeader: headerName(
+      'JWT_ACCESS_CSRF_HEADER_NAME',
+      read.string('JWT_ACCESS_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
+    ),
+    secure,
+    sameSite,
+    domain: cookieDomain(read.optionalString('JWT_COOKIE_DOMAIN')),
+    csrfInCookies: read.boolean('JWT_CSRF_IN_COOKIES', true),
+    csrfProtect: read.boolean('JWT_COOKIE_CSRF_PROTECT', true),
+  };
+}
+
+/** RFC 6265 §4.1.1: a cookie name is an HTTP token. */
+function cookieName(variable: string, raw: string): string {
+  if (!HTTP_TOKEN.test(raw)) throw new ConfigError(variable, `is not a valid cookie name: "${raw}"`);
+  return raw;
+}
+
+function cookiePath(variable: string, raw: string): string {
+  if (!/^\/[\x21-\x3a\x3c-\x7e]*$/.test(raw))
+    throw new ConfigError(variable, `must be a path starting with /, got "${raw}"`);
+  return raw;
+}
+
+function cookieDomain(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const domain = raw.trim().replace(/^\./, '').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    throw new ConfigError('JWT_COOKIE_DOMAIN', `is not a domain name: "${raw}"`);
+  }
+  return domain;
 }
 
 /** Comma-separated addresses, CIDRs or proxy-addr's names (loopback, linklocal, uniquelocal). */

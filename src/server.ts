@@ -15,6 +15,7 @@ import { createGraphQLRoute } from './http/graphql-route.js';
 import { createRequestHandler } from './http/handler.js';
 import { sendHealth } from './http/health.js';
 import { createHttpServer } from './http/http-server.js';
+import { createTokenCookies } from './http/token-cookies.js';
 import type { Logger } from './logger.js';
 
 export interface ServerOptions extends AuthServiceOptions {
@@ -49,9 +50,11 @@ export async function createServer({
   const jobs = createBackgroundJobs(config, orm, services, config.databaseListenUrl ?? databaseUrl, logger);
   await jobs.start();
 
+  const origins = createAllowedOrigins(config.cors);
   const serveGraphQL = createGraphQLRoute({
     apollo,
     buildContext: createContextBuilder(config, orm, services),
+    tokenCookies: createTokenCookies(config, origins),
     clientAddress: clientAddressResolver(config.trustProxy),
     maxBodyBytes: config.graphql.maxBodyBytes,
   });
@@ -59,7 +62,7 @@ export async function createServer({
     createRequestHandler(
       {
         '/graphql': withCors(serveGraphQL, {
-          origins: createAllowedOrigins(config.cors),
+          origins,
           allowedHeaders: corsAllowedHeaders(config),
           maxAgeSeconds: config.cors.maxAgeSeconds,
         }),

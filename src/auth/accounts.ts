@@ -3,7 +3,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Role, User } from '../db/entities/index.js';
+import { type Role, TokenTransport, User } from '../db/entities/index.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
@@ -23,6 +23,8 @@ export interface SignupRequest {
   username: string;
   email: string;
   password: string;
+  /** How the session's tokens travel; BODY when absent. */
+  transport?: TokenTransport;
 }
 
 export interface LoginRequest {
@@ -30,6 +32,8 @@ export interface LoginRequest {
   password: string;
   /** From an earlier signup or login on this client. */
   deviceToken?: string | null;
+  /** How the session's tokens travel; BODY when absent. */
+  transport?: TokenTransport;
 }
 
 export function normalizeUsername(raw: string): { username: string; key: string } {
@@ -83,7 +87,7 @@ export class AccountService {
       return await em.transactional((tx) => {
         const user = tx.create(User, { username, usernameKey, email, emailKey, passwordHash });
         tx.persist(user);
-        const tokens = this.sessions.open(tx, user, meta);
+        const tokens = this.sessions.open(tx, user, meta, input.transport ?? TokenTransport.BODY);
         recordAuthEvent(tx, { type: AuthEventKind.SIGNUP, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
         return Promise.resolve(tokens);
       });
@@ -118,7 +122,7 @@ export class AccountService {
   async login(input: LoginRequest, meta: RequestMeta): Promise<IssuedTokens> {
     const attempt = await this.chargeAttempt(input, meta);
     const { user, newHash } = await this.checkPassword(attempt.user, input.password, meta);
-    return this.openSession(user, attempt.charged, newHash, meta);
+    return this.openSession(user, attempt.charged, newHash, meta, input.transport ?? TokenTransport.BODY);
   }
 
   /**
@@ -211,8 +215,9 @@ export class AccountService {
     charged: Counter,
     newHash: string | null,
     meta: RequestMeta,
+    transport: TokenTransport,
   ): Promise<IssuedTokens> {
-    const session = this.sessions.newSessionRow(meta);
+    const session = this.sessions.newSessionRow(meta, transport);
     // A recognised device's success clears its own count only: the owner signing in must not
     // hand a stranger in the middle of guessing a fresh set of attempts.
     const completion = await this.statements.complete(charged.key, user.id, user.passwordHash, session, newHash);

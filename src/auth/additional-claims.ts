@@ -35,6 +35,7 @@ export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
   'roles',
   'fresh',
   'gen',
+  'csrf',
   'cred',
   'typ',
   'alg',

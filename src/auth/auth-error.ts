@@ -18,6 +18,10 @@ export enum AuthFailure {
   INVALID_USERNAME = 'INVALID_USERNAME',
   WEAK_PASSWORD = 'WEAK_PASSWORD',
   ACCOUNT_EXISTS = 'ACCOUNT_EXISTS',
+  /** A cookie-borne token without its CSRF value, or from a page on another origin. */
+  CSRF_FAILED = 'CSRF_FAILED',
+  /** COOKIE transport asked for by a page on an origin that may not call with credentials. */
+  ORIGIN_NOT_ALLOWED = 'ORIGIN_NOT_ALLOWED',
 }
 
 /** Failures that are the client's input, not its identity. */
@@ -26,6 +30,7 @@ export const INPUT_FAILURES: ReadonlySet<AuthFailure> = new Set([
   AuthFailure.INVALID_USERNAME,
   AuthFailure.WEAK_PASSWORD,
   AuthFailure.ACCOUNT_EXISTS,
+  AuthFailure.ORIGIN_NOT_ALLOWED,
 ]);
 
 export class AuthError extends Error {

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { Session } from '../db/entities/index.js';
 import { additionalClaimsOf, type AdditionalClaims } from './additional-claims.js';
 import { AuthError, AuthFailure } from './auth-error.js';
+import { checkTokenSource, type TokenSource } from './token-transport.js';
 import type { AccessClaims, TokenService } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
@@ -72,10 +73,11 @@ export class PrincipalService {
   /**
    * The viewer behind an access token, or an AuthError. Synchronous when the principal is cached
    * (the steady state); otherwise a promise of the lookup, which reads in a unit of work forked
-   * from `root`.
+   * from `root`. `source` says where the token came from: a cookie-borne one must bring its CSRF value.
    */
-  authenticate(root: EntityManager, token: string): Viewer | Promise<Viewer> {
+  authenticate(root: EntityManager, token: string, source?: TokenSource): Viewer | Promise<Viewer> {
     const claims = this.tokens.verifyAccessToken(token);
+    if (source) checkTokenSource(claims.csrf, source, 'access');
     if (this.cacheEnabled) {
       const now = Date.now();
       const session = this.current(this.sessions.get(claims.sid), now);

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
-import { Session, User } from '../db/entities/index.js';
+import { Session, TokenTransport, User } from '../db/entities/index.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { credentialTag } from './credential-tag.js';
@@ -18,6 +18,7 @@ import { announceInvalidation, type Invalidation, withInvalidations } from './in
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
+import { checkTokenSource, FROM_BODY_OR_HEADER, newCsrfValue, type TokenSource } from './token-transport.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
 import { nowSeconds } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
@@ -31,6 +32,12 @@ export interface IssuedTokens {
   refreshExpiresIn: number;
   user: UserView;
   sessionId: string;
+  /** The session's: with COOKIE, the tokens are for the cookies (and the body holds the access token only). */
+  transport: TokenTransport;
+  /** COOKIE only: the `csrf` claim of the refresh token, for its companion cookie. */
+  refreshCsrf?: string;
+  /** COOKIE with JWT_TOKEN_LOCATION=cookies only: the access token's `csrf` claim. */
+  accessCsrf?: string;
   /** Issued where the password was just proven (signup, login): see recogniseDevice. */
   deviceToken?: string;
 }
@@ -60,6 +67,7 @@ export interface NewSessionRow {
   expiresAt: Date;
   userAgent: string | null;
   ip: string | null;
+  transport: TokenTransport;
 }
 
 /** The placeholders of `openSessionSql`. */
@@ -70,6 +78,7 @@ export interface OpenSessionParams {
   sessionEnd: Date;
   userAgent: string | null;
   sessionIp: string | null;
+  sessionTransport: TokenTransport;
 }
 
 /**
@@ -77,8 +86,8 @@ export interface OpenSessionParams {
  * returning `id`, with its condition) yields; it returns the session's `id`.
  */
 export function openSessionSql(users: string): string {
-  return `insert into sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, user_agent, ip)
-    select :sessionId, id, :refreshJti, :sessionStart, :sessionStart, :sessionEnd, :userAgent, :sessionIp
+  return `insert into sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, user_agent, ip, transport)
+    select :sessionId, id, :refreshJti, :sessionStart, :sessionStart, :sessionEnd, :userAgent, :sessionIp, :sessionTransport
     from ${users}
     returning id`;
 }
@@ -91,6 +100,7 @@ export function openSessionParams(row: NewSessionRow): OpenSessionParams {
     sessionEnd: row.expiresAt,
     userAgent: row.userAgent,
     sessionIp: row.ip,
+    sessionTransport: row.transport,
   };
 }
 
@@ -106,14 +116,14 @@ export class SessionService {
   ) {}
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
-  open(em: EntityManager, user: User, meta: RequestMeta): IssuedTokens {
-    const row = this.newSessionRow(meta);
+  open(em: EntityManager, user: User, meta: RequestMeta, transport: TokenTransport): IssuedTokens {
+    const row = this.newSessionRow(meta, transport);
     em.persist(em.create(Session, { ...row, user, lastUsedAt: row.createdAt }));
     return this.issueFirst(row, toUserView(user), user.passwordHash);
   }
 
   /** A new session's row, for a statement that writes it; `issueFirst` signs its tokens once written. */
-  newSessionRow(meta: RequestMeta): NewSessionRow {
+  newSessionRow(meta: RequestMeta, transport: TokenTransport): NewSessionRow {
     const now = new Date();
     return {
       id: randomUUID(),
@@ -122,6 +132,7 @@ export class SessionService {
       expiresAt: new Date((nowSeconds() + this.jwt.refreshTokenTtlSeconds) * 1000),
       userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       ip: meta.ip,
+      transport,
     };
   }
 
@@ -131,7 +142,7 @@ export class SessionService {
    */
   issueFirst(row: NewSessionRow, user: UserView, passwordHash: string): IssuedTokens {
     const device = this.tokens.signDeviceToken({ sub: user.id, sid: row.id, cred: credentialTag(passwordHash) });
-    const pair = this.signPair(row.id, row.expiresAt, user, true, 0, row.refreshJti);
+    const pair = this.signPair(row, user, true, 0, row.refreshJti);
     return { ...pair.tokens, deviceToken: device.token };
   }
 
@@ -152,8 +163,14 @@ export class SessionService {
   /**
    * Exchanges a refresh token for a new pair. The session row is locked for the whole decision,
    * so concurrent refreshes of one session queue up: the first rotates, the rest see its result.
+   * A token presented from the wrong place, or from the cookie without its CSRF value, rotates nothing.
    */
-  async refresh(em: EntityManager, refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
+  async refresh(
+    em: EntityManager,
+    refreshToken: string,
+    meta: RequestMeta,
+    source: TokenSource = FROM_BODY_OR_HEADER,
+  ): Promise<IssuedTokens> {
     await this.throttle.consumeIp(ThrottledAction.REFRESH, meta.ip);
     let claims;
     try {
@@ -163,6 +180,7 @@ export class SessionService {
       if (error instanceof AuthError && error.reason === AuthFailure.TOKEN_EXPIRED) throw sessionExpired();
       throw error;
     }
+    checkTokenSource(claims.csrf, source, 'refresh');
     const outcome = await em.transactional(async (tx): Promise<RefreshOutcome> => {
       // refresh: the row as it is now that it is locked, not as an earlier read of this unit of
       // work saw it.
@@ -330,39 +348,42 @@ export class SessionService {
 
   /** Signs a new token pair for `session` and makes its refresh token the current one. */
   private issue(session: Session, user: User, fresh: boolean, reuseJti?: string): IssuedTokens {
-    const { tokens, refreshJti } = this.signPair(
-      session.id,
-      session.expiresAt,
-      toUserView(user),
-      fresh,
-      session.generation,
-      reuseJti,
-    );
+    const { tokens, refreshJti } = this.signPair(session, toUserView(user), fresh, session.generation, reuseJti);
     session.refreshJti = refreshJti;
     return tokens;
   }
 
   private signPair(
-    sessionId: string,
-    sessionEnd: Date,
+    session: { id: string; expiresAt: Date; transport: TokenTransport },
     user: UserView,
     fresh: boolean,
     gen: number,
     jti?: string,
   ): { tokens: IssuedTokens; refreshJti: string } {
+    const { id: sessionId, transport } = session;
+    const cookies = transport === TokenTransport.COOKIE;
+    const refreshCsrf = cookies ? newCsrfValue() : undefined;
+    const accessCsrf = cookies && this.jwt.tokenLocation.includes('cookies') ? newCsrfValue() : undefined;
     const access = this.tokens.signAccessToken(
-      { sub: user.id, sid: sessionId, roles: [...user.roles], fresh, gen },
+      { sub: user.id, sid: sessionId, roles: [...user.roles], fresh, gen, ...(accessCsrf && { csrf: accessCsrf }) },
       user,
     );
-    const refresh = this.tokens.signRefreshToken({ sub: user.id, sid: sessionId }, sessionEnd.getTime() / 1000, jti);
+    const refresh = this.tokens.signRefreshToken(
+      { sub: user.id, sid: sessionId, ...(refreshCsrf && { csrf: refreshCsrf }) },
+      session.expiresAt.getTime() / 1000,
+      jti,
+    );
     const now = nowSeconds();
-    const tokens = {
+    const tokens: IssuedTokens = {
       accessToken: access.token,
       refreshToken: refresh.token,
       expiresIn: access.expiresAt - now,
       refreshExpiresIn: refresh.expiresAt - now,
       user,
       sessionId,
+      transport,
+      ...(refreshCsrf && { refreshCsrf }),
+      ...(accessCsrf && { accessCsrf }),
     };
     return { tokens, refreshJti: refresh.jti };
   }

@@ -17,6 +17,7 @@ import { additionalClaims, loadAdditionalClaims, type AdditionalClaimsLoader } f
 import { AuthError, AuthFailure } from './auth-error.js';
 import { CREDENTIAL_TAG } from './credential-tag.js';
 import { isUuid } from './ids.js';
+import { CSRF_VALUE } from './token-transport.js';
 import type { UserView } from './user-view.js';
 
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
@@ -36,6 +37,8 @@ export interface AccessClaims {
   fresh: boolean;
   /** The session's generation when signed (absent: 0); a credential change outdates it. */
   gen?: number;
+  /** Only on a token also set as a cookie: the value a request it authenticates must echo (token-transport.ts). */
+  csrf?: string;
 }
 
 export interface RefreshClaims {
@@ -44,6 +47,8 @@ export interface RefreshClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** Only on a token issued for the refresh cookie (token-transport.ts). */
+  csrf?: string;
 }
 
 /**
@@ -113,7 +118,7 @@ export class TokenService {
 
   /** `user`, when given, is handed to the additional claims loader (additional-claims.ts). */
   signAccessToken(
-    claims: { sub: string; sid: string; roles: string[]; fresh: boolean; gen: number },
+    claims: { sub: string; sid: string; roles: string[]; fresh: boolean; gen: number; csrf?: string },
     user?: UserView,
   ): SignedToken {
     const now = nowSeconds();
@@ -130,7 +135,7 @@ export class TokenService {
    * `notAfter` (epoch seconds) caps the expiry at the session's absolute end; `jti` re-signs an
    * existing generation (the refresh grace window) instead of starting a new one.
    */
-  signRefreshToken(claims: { sub: string; sid: string }, notAfter: number, jti?: string): SignedToken {
+  signRefreshToken(claims: { sub: string; sid: string; csrf?: string }, notAfter: number, jti?: string): SignedToken {
     const now = nowSeconds();
     const exp = Math.min(now + this.settings.refreshTokenTtlSeconds, Math.floor(notAfter));
     return this.sign(this.refresh.type, { ...claims, iat: now, exp }, jti);
@@ -237,7 +242,8 @@ export class TokenService {
       !Number.isSafeInteger(exp) ||
       (iat as number) > now + this.settings.leewaySeconds ||
       (exp as number) - (iat as number) > kind.maxLifetimeSeconds ||
-      (exp as number) <= (iat as number)
+      (exp as number) <= (iat as number) ||
+      ('csrf' in payload && !(typeof payload.csrf === 'string' && CSRF_VALUE.test(payload.csrf)))
     ) {
       throw invalid();
     }

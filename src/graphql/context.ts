@@ -7,8 +7,10 @@ import { AuthError, AuthFailure } from '../auth/auth-error.js';
 import type { Viewer } from '../auth/principal.js';
 import type { RequestMeta } from '../auth/request-meta.js';
 import type { AuthServices } from '../auth/services.js';
+import type { TokenSource } from '../auth/token-transport.js';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
+import type { CookieChannel } from './cookie-channel.js';
 
 /**
  * Either the viewer, or why there is none: an AuthError, or (database down) the error that kept
@@ -25,6 +27,8 @@ export interface Context {
   readonly auth: Authentication;
   /** The token as sent in the header, if any: `refresh` accepts a refresh token there too. */
   readonly presentedToken: string | undefined;
+  /** The request's token cookies, and the response's. */
+  readonly cookies: CookieChannel;
 }
 
 const NO_TOKEN: Authentication = {
@@ -52,10 +56,11 @@ export async function authenticate(
   root: EntityManager,
   services: AuthServices,
   token: string | AuthError,
+  source?: TokenSource,
 ): Promise<Authentication> {
   if (token instanceof AuthError) return token.reason === AuthFailure.TOKEN_MISSING ? NO_TOKEN : { failure: token };
   try {
-    const viewer = services.principals.authenticate(root, token);
+    const viewer = services.principals.authenticate(root, token, source);
     return { viewer: viewer instanceof Promise ? await viewer : viewer };
   } catch (error) {
     return { failure: error instanceof Error ? error : new Error(String(error)) };
@@ -77,6 +82,7 @@ class RequestContext implements Context {
     readonly meta: RequestMeta,
     readonly auth: Authentication,
     readonly presentedToken: string | undefined,
+    readonly cookies: CookieChannel,
   ) {}
 
   get em(): EntityManager {
@@ -84,13 +90,38 @@ class RequestContext implements Context {
   }
 }
 
+/** The request's access token from the first of JWT_TOKEN_LOCATION's places that holds one. */
+function accessTokenOf(
+  config: Config,
+  headerToken: string | AuthError,
+  cookies: CookieChannel,
+): { token: string | AuthError; source?: TokenSource } {
+  for (const location of config.jwt.tokenLocation) {
+    if (location === 'headers') {
+      if (!(headerToken instanceof AuthError && headerToken.reason === AuthFailure.TOKEN_MISSING))
+        return { token: headerToken };
+    } else {
+      const cookie = cookies.accessToken;
+      if (cookie instanceof AuthError) return { token: cookie };
+      if (cookie) return cookie;
+    }
+  }
+  return { token: NO_TOKEN.failure as AuthError };
+}
+
 export function createContextBuilder(config: Config, orm: Orm, services: AuthServices) {
   const root = orm.em as EntityManager;
-  return async function buildContext(request: IncomingMessage, clientIp: string | null): Promise<Context> {
-    const token = extractToken(request.headers[config.jwt.headerName], config.jwt.headerType);
+  return async function buildContext(
+    request: IncomingMessage,
+    clientIp: string | null,
+    cookies: CookieChannel,
+  ): Promise<Context> {
+    const headerToken = extractToken(request.headers[config.jwt.headerName], config.jwt.headerType);
     const userAgent = request.headers['user-agent'];
     const meta = { ip: clientIp, userAgent: typeof userAgent === 'string' ? userAgent : null };
-    const auth = await authenticate(root, services, token);
-    return new RequestContext(root, services, config, meta, auth, typeof token === 'string' ? token : undefined);
+    const { token, source } = accessTokenOf(config, headerToken, cookies);
+    const auth = await authenticate(root, services, token, source);
+    const presented = typeof headerToken === 'string' ? headerToken : undefined;
+    return new RequestContext(root, services, config, meta, auth, presented, cookies);
   };
 }

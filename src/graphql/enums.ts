@@ -3,7 +3,7 @@
 import { registerEnumType } from 'type-graphql';
 import { AuthEventKind } from '../auth/audit.js';
 import { LogoutScope } from '../auth/sessions.js';
-import { Role } from '../db/entities/index.js';
+import { Role, TokenTransport } from '../db/entities/index.js';
 
 registerEnumType(Role, { name: 'Role', description: 'What a user may do beyond their own data.' });
 
@@ -18,3 +18,15 @@ registerEnumType(LogoutScope, {
 });
 
 registerEnumType(AuthEventKind, { name: 'AuthEventKind', description: 'What an entry of the audit trail records.' });
+
+registerEnumType(TokenTransport, {
+  name: 'TokenTransport',
+  description: "How a session's tokens travel, chosen at login or signup and kept for the session's life.",
+  valuesConfig: {
+    BODY: { description: 'Both tokens in the response body: the client keeps them (mobile apps, servers).' },
+    COOKIE: {
+      description:
+        'For browser apps: the refresh token in an HttpOnly cookie (with a CSRF companion cookie), the access token in the body for memory.',
+    },
+  },
+});

@@ -46,6 +46,8 @@ export function corsAllowedHeaders(config: Config): string[] {
       'content-type',
       config.jwt.headerName,
       'x-csrf-token',
+      config.cookies.refreshCsrfHeader,
+      config.cookies.accessCsrfHeader,
       'apollo-require-preflight',
       'x-apollo-operation-name',
     ]),

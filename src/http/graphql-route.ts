@@ -1,7 +1,9 @@
 import { HeaderMap, type ApolloServer, type HTTPGraphQLRequest } from '@apollo/server';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CookieChannel } from '../graphql/cookie-channel.js';
 import type { Context } from '../graphql/context.js';
 import { readBody } from './body.js';
+import type { RequestCookies } from './token-cookies.js';
 import {
   JSON_CONTENT_SECURITY_POLICY,
   landingPageContentSecurityPolicy,
@@ -11,14 +13,19 @@ import {
 
 export interface GraphQLRouteParts {
   readonly apollo: ApolloServer<Context>;
-  readonly buildContext: (request: IncomingMessage, clientIp: string | null) => Promise<Context>;
+  readonly buildContext: (
+    request: IncomingMessage,
+    clientIp: string | null,
+    cookies: CookieChannel,
+  ) => Promise<Context>;
+  readonly tokenCookies: (request: IncomingMessage) => RequestCookies;
   readonly clientAddress: (request: IncomingMessage) => string | null;
   readonly maxBodyBytes: number;
 }
 
 /** POST/GET /graphql: the Node request handed to Apollo, its answer written back (streamed if need be). */
 export function createGraphQLRoute(parts: GraphQLRouteParts) {
-  const { apollo, buildContext, clientAddress, maxBodyBytes } = parts;
+  const { apollo, buildContext, clientAddress, maxBodyBytes, tokenCookies } = parts;
   return async function serveGraphQL(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const httpGraphQLRequest: HTTPGraphQLRequest = {
       method: request.method?.toUpperCase() ?? 'GET',
@@ -27,11 +34,15 @@ export function createGraphQLRoute(parts: GraphQLRouteParts) {
       body: await readBody(request, maxBodyBytes),
     };
     const clientIp = clientAddress(request);
+    const cookies = tokenCookies(request);
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: () => buildContext(request, clientIp),
+      context: () => buildContext(request, clientIp, cookies),
     });
     for (const [name, value] of result.headers) response.setHeader(name, value);
+    // Complete once the operation has run; an incremental answer's later parts set none.
+    const setCookies = cookies.setCookieHeaders();
+    if (setCookies.length > 0) response.setHeader('set-cookie', setCookies);
     // Set after Apollo's headers so that they win over anything it sent.
     setCommonHeaders(response);
     response.statusCode = result.status ?? 200;

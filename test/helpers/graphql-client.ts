@@ -59,7 +59,7 @@ export const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $in
 export const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${PAYLOAD_FIELDS} } }`;
 
 /** The one error of a result, asserting there is exactly one. */
-export function onlyError(result: GraphQLResult): GraphQLErrorBody {
+export function onlyError(result: Pick<GraphQLResult, 'errors'>): GraphQLErrorBody {
   if (result.errors?.length !== 1) throw new Error(`expected exactly one error, got ${JSON.stringify(result.errors)}`);
   return result.errors[0];
 }

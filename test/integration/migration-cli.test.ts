@@ -15,6 +15,7 @@ const COMMITTED = [
   'Migration20261123000000_initial',
   'Migration20261123010000_rate_limits',
   'Migration20261202233006_session_generation',
+  'Migration20261203080000_session_transport',
 ];
 
 let project: string;

@@ -518,3 +518,54 @@ test('returns a deeply frozen config', () => {
   }).toThrow(TypeError);
   expect(config.jwt.issuer).toBe('tessera');
 });
+
+describe('the token cookies (JWT_TOKEN_LOCATION, JWT_COOKIE_*, the CSRF settings)', () => {
+  test("defaults: headers only, Flask-JWT-Extended's cookie names, Secure, Lax, the refresh cookie on /graphql", () => {
+    const { jwt, cookies } = loadConfig(envWith()).config;
+    expect(jwt.tokenLocation).toEqual(['headers']);
+    expect(cookies).toEqual({
+      refreshName: 'refresh_token_cookie',
+      refreshPath: '/graphql',
+      refreshCsrfName: 'csrf_refresh_token',
+      refreshCsrfHeader: 'x-csrf-token',
+      accessName: 'access_token_cookie',
+      accessPath: '/',
+      accessCsrfName: 'csrf_access_token',
+      accessCsrfHeader: 'x-csrf-token',
+      secure: true,
+      sameSite: 'Lax',
+      domain: undefined,
+      csrfInCookies: true,
+      csrfProtect: true,
+    });
+  });
+
+  test('JWT_TOKEN_LOCATION keeps its order of precedence', () => {
+    expect(loadConfig(envWith({ JWT_TOKEN_LOCATION: 'cookies, headers' })).config.jwt.tokenLocation).toEqual([
+      'cookies',
+      'headers',
+    ]);
+  });
+
+  test.each([
+    ['JWT_TOKEN_LOCATION', 'query_string'],
+    ['JWT_TOKEN_LOCATION', 'headers,headers'],
+    ['JWT_COOKIE_SAMESITE', 'Sometimes'],
+    ['JWT_REFRESH_COOKIE_NAME', 'two words'],
+    ['JWT_REFRESH_COOKIE_PATH', 'graphql'],
+    ['JWT_REFRESH_COOKIE_PATH', '/a;Domain=evil.example'],
+    ['JWT_COOKIE_DOMAIN', 'example.com; Secure'],
+    ['JWT_REFRESH_CSRF_HEADER_NAME', 'X CSRF'],
+  ])('%s=%s stops the start, naming it', (variable, value) => {
+    expectConfigError(envWith({ [variable]: value }), variable);
+  });
+
+  test('SameSite=None without Secure is refused: browsers would drop the cookie', () => {
+    expectConfigError(envWith({ JWT_COOKIE_SAMESITE: 'none', JWT_COOKIE_SECURE: 'false' }), 'JWT_COOKIE_SAMESITE');
+    expect(loadConfig(envWith({ JWT_COOKIE_SAMESITE: 'none' })).config.cookies.sameSite).toBe('None');
+  });
+
+  test('a leading dot of JWT_COOKIE_DOMAIN is dropped, as browsers do', () => {
+    expect(loadConfig(envWith({ JWT_COOKIE_DOMAIN: '.Example.com' })).config.cookies.domain).toBe('example.com');
+  });
+});

@@ -6,5 +6,6 @@ import { User } from './user.entity.js';
 
 export { AuthEvent, RateLimit, Session, Task, User };
 export { Role } from './role.enum.js';
+export { TokenTransport } from './token-transport.enum.js';
 
 export const ENTITIES = [User, Session, Task, AuthEvent, RateLimit];

@@ -1,6 +1,7 @@
 import { OptionalProps, types } from '@mikro-orm/core';
 import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
+import { TokenTransport } from './token-transport.enum.js';
 import { User } from './user.entity.js';
 
 /**
@@ -18,6 +19,7 @@ export class Session {
     | 'previousRefreshJti'
     | 'rotatedAt'
     | 'generation'
+    | 'transport'
     | 'revokedAt'
     | 'revokedReason'
     | 'userAgent'
@@ -46,6 +48,10 @@ export class Session {
   /** Bumped by a credential change: access tokens whose `gen` is lower are refused. */
   @Property({ type: types.integer, default: 0 })
   generation: number = 0;
+
+  /** Chosen at login, kept for the session's life. */
+  @Property({ type: types.string, length: 8, default: TokenTransport.BODY })
+  transport: TokenTransport = TokenTransport.BODY;
 
   @Property({ type: types.datetime })
   createdAt: Date = new Date();

@@ -42,6 +42,7 @@ export class AccountResolver {
   @Mutation(() => Boolean, { description: 'Deletes the account, its sessions and its data. Needs a fresh token.' })
   async deleteMyAccount(@Ctx() context: Context): Promise<boolean> {
     await context.services.accounts.deleteAccount(context.em, viewerRef(context), context.meta);
+    context.cookies.clear();
     return true;
   }
 }

@@ -35,6 +35,7 @@ export class SessionResolver {
     @Ctx() context: Context,
   ): Promise<boolean> {
     await context.services.sessions.logout(context.em, viewerRef(context), scope, context.meta);
+    if (scope !== LogoutScope.OTHERS) context.cookies.clear();
     return true;
   }
 

@@ -1,0 +1,176 @@
+// The token cookies of COOKIE sessions: read from a request's Cookie header, written on its
+// response. A cookie is only used when the page that sent it may call with credentials (its
+// Origin, or else its Referer, is Tessera's own or an allowed one) and, unless turned off, when
+// the request echoes the token's CSRF value in a header; token-transport.ts checks the value.
+import type { IncomingMessage } from 'node:http';
+import { AuthError, AuthFailure } from '../auth/auth-error.js';
+import type { IssuedTokens } from '../auth/sessions.js';
+import { csrfFailed } from '../auth/token-transport.js';
+import type { Config, CookieConfig } from '../config.js';
+import type { CookieChannel, CookieToken } from '../graphql/cookie-channel.js';
+import type { AllowedOrigins } from './cors.js';
+
+/** A request's cookie channel, and the Set-Cookie headers its resolvers asked for. */
+export interface RequestCookies extends CookieChannel {
+  setCookieHeaders(): string[];
+}
+
+export function createTokenCookies(config: Config, origins: AllowedOrigins) {
+  const settings = config.cookies;
+  const accessInCookie = config.jwt.tokenLocation.includes('cookies');
+  return function tokenCookiesOf(request: IncomingMessage): RequestCookies {
+    return new TokenCookies(request, settings, accessInCookie, origins);
+  };
+}
+
+interface CookieAttributes {
+  readonly path: string;
+  readonly httpOnly: boolean;
+  readonly maxAgeSeconds: number;
+}
+
+class TokenCookies implements RequestCookies {
+  private parsed: Map<string, string[]> | undefined;
+  private origin: boolean | undefined;
+  /** By name: a later write of the same cookie in one response replaces the earlier one. */
+  private readonly written = new Map<string, string>();
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly settings: CookieConfig,
+    private readonly accessInCookie: boolean,
+    private readonly origins: AllowedOrigins,
+  ) {}
+
+  get accessToken(): CookieToken | AuthError | undefined {
+    return this.accessInCookie ? this.read(this.settings.accessName, this.settings.accessCsrfHeader) : undefined;
+  }
+
+  get refreshToken(): CookieToken | AuthError | undefined {
+    return this.read(this.settings.refreshName, this.settings.refreshCsrfHeader);
+  }
+
+  get originAllowed(): boolean {
+    return (this.origin ??= pageMayUseCredentials(this.request, this.origins));
+  }
+
+  store(tokens: IssuedTokens): void {
+    const { settings } = this;
+    const refresh = { path: settings.refreshPath, maxAgeSeconds: tokens.refreshExpiresIn };
+    this.write(settings.refreshName, tokens.refreshToken, { ...refresh, httpOnly: true });
+    if (settings.csrfInCookies && tokens.refreshCsrf)
+      this.write(settings.refreshCsrfName, tokens.refreshCsrf, {
+        path: '/',
+        httpOnly: false,
+        maxAgeSeconds: refresh.maxAgeSeconds,
+      });
+    if (!this.accessInCookie || !tokens.accessCsrf) return;
+    const access = { path: settings.accessPath, maxAgeSeconds: tokens.expiresIn };
+    this.write(settings.accessName, tokens.accessToken, { ...access, httpOnly: true });
+    if (settings.csrfInCookies)
+      this.write(settings.accessCsrfName, tokens.accessCsrf, {
+        path: '/',
+        httpOnly: false,
+        maxAgeSeconds: access.maxAgeSeconds,
+      });
+  }
+
+  clear(): void {
+    const { settings } = this;
+    const cookies = [
+      { name: settings.refreshName, path: settings.refreshPath, httpOnly: true },
+      { name: settings.refreshCsrfName, path: '/', httpOnly: false },
+      ...(this.accessInCookie
+        ? [
+            { name: settings.accessName, path: settings.accessPath, httpOnly: true },
+            { name: settings.accessCsrfName, path: '/', httpOnly: false },
+          ]
+        : []),
+    ];
+    // A client that never had cookies gets no Set-Cookie noise.
+    if (!cookies.some(({ name }) => this.cookies().has(name))) return;
+    for (const { name, ...attributes } of cookies) this.write(name, '', { ...attributes, maxAgeSeconds: 0 });
+  }
+
+  setCookieHeaders(): string[] {
+    return [...this.written.values()];
+  }
+
+  private read(name: string, csrfHeader: string): CookieToken | AuthError | undefined {
+    const values = this.cookies().get(name);
+    if (values === undefined) return undefined;
+    // Two cookies of one name (another path or domain, or one planted by a sibling subdomain):
+    // which is the real one cannot be told, so neither is used.
+    if (values.length > 1) return new AuthError(AuthFailure.TOKEN_INVALID, `More than one ${name} cookie was sent`);
+    if (!this.originAllowed) return csrfFailed();
+    const csrf = this.request.headers[csrfHeader];
+    return {
+      token: values[0],
+      source: {
+        cookie: true,
+        csrf: typeof csrf === 'string' ? csrf : undefined,
+        // A GET runs no mutation (Apollo refuses one): a cross-site page cannot read its answer.
+        csrfRequired: this.settings.csrfProtect && this.request.method !== 'GET',
+      },
+    };
+  }
+
+  private cookies(): Map<string, string[]> {
+    return (this.parsed ??= parseCookieHeader(this.request.headers.cookie));
+  }
+
+  private write(name: string, value: string, attributes: CookieAttributes): void {
+    const parts = [`${name}=${value}`, `Max-Age=${Math.max(0, Math.floor(attributes.maxAgeSeconds))}`];
+    parts.push(`Path=${attributes.path}`);
+    if (this.settings.domain !== undefined) parts.push(`Domain=${this.settings.domain}`);
+    if (this.settings.secure) parts.push('Secure');
+    if (attributes.httpOnly) parts.push('HttpOnly');
+    parts.push(`SameSite=${this.settings.sameSite}`);
+    this.written.set(name, parts.join('; '));
+  }
+}
+
+/** Every cookie of a Cookie header by name, repeated names kept (RFC 6265 §5.4 sends them all). */
+export function parseCookieHeader(header: string | undefined): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
+  if (header === undefined) return cookies;
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1) continue;
+    const name = pair.slice(0, equals).trim();
+    const value = pair.slice(equals + 1).trim();
+    const values = cookies.get(name);
+    if (values) values.push(value);
+    else cookies.set(name, [value]);
+  }
+  return cookies;
+}
+
+/**
+ * Whether the page behind a request may use its cookies: its Origin (or, without one, its
+ * Referer's origin) is the server's own (the Host it was asked for) or an allowed one. A request
+ * with neither is no page's (curl, a server) and cannot be forged across sites.
+ */
+function pageMayUseCredentials(request: IncomingMessage, origins: AllowedOrigins): boolean {
+  const origin = request.headers.origin;
+  if (origin !== undefined) return isOwnOrigin(origin, request.headers.host) || origins.allows(origin);
+  const referer = request.headers.referer;
+  if (referer === undefined) return true;
+  let refererOrigin: string;
+  try {
+    refererOrigin = new URL(referer).origin;
+  } catch {
+    return false;
+  }
+  return isOwnOrigin(refererOrigin, request.headers.host) || origins.allows(refererOrigin);
+}
+
+function isOwnOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    const url = new URL(origin);
+    return url.origin === origin && url.host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}

@@ -86,6 +86,8 @@ test('a cookie session survives its access token expiring, and logout ends it', 
   const refreshCookie = jar.get('refresh_token_cookie');
   expect(refreshCookie).toMatchObject({ path: '/graphql', httpOnly: true, secure: true });
   expect(jar.get(CSRF_REFRESH_COOKIE)).toMatchObject({ path: '/', httpOnly: false, secure: true });
+  const csrfToken = jar.pageCookie(CSRF_REFRESH_COOKIE);
+  expect(csrfToken).toBeDefined();
 
   expect(await me(tessera)).toMatchObject({ username: 'ada' });
   expect(refreshes).toHaveLength(0);
@@ -94,10 +96,11 @@ test('a cookie session survives its access token expiring, and logout ends it', 
   expect(await me(tessera)).toMatchObject({ username: 'ada' });
   expect(refreshes).toHaveLength(1);
   expect(refreshes[0]?.credentials).toBe('include');
-  expect(new Headers(refreshes[0]?.headers).get('x-csrf-token')).toBe(jar.pageCookie(CSRF_REFRESH_COOKIE));
+  expect(new Headers(refreshes[0]?.headers).get('x-csrf-token')).toBe(csrfToken);
   expect(new Headers(refreshes[0]?.headers).has('authorization')).toBe(false);
-  // The refresh token rotated, in its cookie.
+  // The refresh token rotated in its cookie, with a new CSRF value beside it.
   expect(jar.get('refresh_token_cookie')?.value).not.toBe(refreshCookie?.value);
+  expect(jar.pageCookie(CSRF_REFRESH_COOKIE)).not.toBe(csrfToken);
 
   const { data } = await tessera.apollo.mutate<{ logout: boolean }>({ mutation: LOGOUT });
   expect(data?.logout).toBe(true);

@@ -1,5 +1,6 @@
 // Apollo Server as Tessera configures it: the masking error formatter, the operation limits, no
-// batching, CSRF prevention, and the viewer result cache. Not started: the caller starts it.
+// batching, CSRF prevention, the viewer result cache and the landing page. Not started: the
+// caller starts it.
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
@@ -9,6 +10,7 @@ import type { Context } from './context.js';
 import { createErrorFormatter } from './errors.js';
 import { createOperationLimits } from './operation-limits.js';
 import { createViewerResultCache } from './fast-path/index.js';
+import { createLandingPage } from './landing-page.js';
 
 export function createApollo(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<Context> {
   const limits = createOperationLimits(config);
@@ -28,6 +30,7 @@ export function createApollo(schema: GraphQLSchema, config: Config, logger: Logg
       // Tessera sets no cache hints; the default plugin would still run a hook on every field.
       ApolloServerPluginCacheControlDisabled(),
       createViewerResultCache(schema),
+      createLandingPage(config.isProduction),
     ],
   });
 }

@@ -1,15 +1,16 @@
 // The only reader of the environment. Everything Tessera can be told is parsed, validated and
 // frozen here, once, so that a bad or unsafe setting stops the start with a message naming the
 // variable instead of surfacing later as a confusing runtime failure.
-import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
-export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256'] as const;
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export type AsymmetricAlgorithm = Exclude<JwtAlgorithm, 'HS256'>;
 
 /** RFC 8725 §3.5 / OWASP: an HMAC key needs at least 256 bits. */
 const MIN_SECRET_BYTES = 32;
@@ -19,9 +20,10 @@ const OWASP_MIN_MEMORY_X_PASSES = 7168 * 5;
 const RELAXED_ENVIRONMENTS: readonly string[] = ['development', 'test'];
 const GOOD_SECRET_HINT = 'make one with `openssl rand -base64 48`';
 
+/** The signing key, and the previous keys that still verify (key rotation). */
 export type JwtKeys =
-  | { algorithm: 'HS256'; secret: Buffer }
-  | { algorithm: Exclude<JwtAlgorithm, 'HS256'>; privateKeyPem: string; publicKeyPem: string };
+  | { algorithm: 'HS256'; secret: Buffer; previousSecrets: readonly Buffer[] }
+  | { algorithm: AsymmetricAlgorithm; privateKeyPem: string; previousPublicKeyPems: readonly string[] };
 
 export interface Config {
   readonly nodeEnv: string;
@@ -70,6 +72,11 @@ export interface Config {
   };
   /** The cookies of COOKIE-transport sessions, and their CSRF defence. */
   readonly cookies: CookieConfig;
+  /** /.well-known/jwks.json (always) and /.well-known/openid-configuration (when discovery is on). */
+  readonly wellKnown: {
+    readonly maxAgeSeconds: number;
+    readonly discovery: boolean;
+  };
   /**
    * How long a cached user, session or verified token may be trusted before it is read again, so
    * that a change made around Tessera (in SQL) takes effect; 0 disables those caches.
@@ -231,8 +238,7 @@ function createReader(env: Env): Reader {
  * PEM text, or a path to a file holding it. No message quotes the value: what was meant as a path
  * may be a pasted key (its body without the BEGIN line), and errors end up in logs.
  */
-function readPem(name: string, value: string | undefined): string {
-  if (value === undefined) throw new ConfigError(name, 'is required when JWT_ALGORITHM is not HS256');
+function readPem(name: string, value: string): string {
   const text = value.includes('-----BEGIN') ? value.replace(/\\n/g, '\n') : readFileOrFail(name, value);
   if (!text.includes('-----BEGIN')) throw new ConfigError(name, 'is neither PEM text nor a path to a PEM file');
   return text;
@@ -332,36 +338,158 @@ function isPlaceholder(text: string): boolean {
 }
 
 function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): JwtKeys {
-  const algorithm = read.oneOf('JWT_ALGORITHM', JWT_ALGORITHMS, 'HS256');
-  if (algorithm === 'HS256') return { algorithm, secret: resolveSecret(read, isProduction, dataDir, warnings) };
-  const privateKeyPem = readPem('JWT_PRIVATE_KEY', read.optionalString('JWT_PRIVATE_KEY'));
-  const publicKeyPem = readPem('JWT_PUBLIC_KEY', read.optionalString('JWT_PUBLIC_KEY'));
-  checkKeyPair(algorithm, privateKeyPem, publicKeyPem);
-  return { algorithm, privateKeyPem, publicKeyPem };
+  const privateKeyValue = read.optionalString('JWT_PRIVATE_KEY');
+  const privateKeyPem = privateKeyValue === undefined ? undefined : readPem('JWT_PRIVATE_KEY', privateKeyValue);
+  const algorithm = read.oneOf(
+    'JWT_ALGORITHM',
+    JWT_ALGORITHMS,
+    defaultAlgorithm(read.optionalString('JWT_SECRET_KEY') !== undefined, privateKeyPem, isProduction),
+  );
+  if (algorithm === 'HS256') {
+    if (read.optionalString('JWT_PREVIOUS_PUBLIC_KEYS') !== undefined)
+      throw new ConfigError(
+        'JWT_PREVIOUS_PUBLIC_KEYS',
+        'is for asymmetric keys: with HS256 use JWT_PREVIOUS_SECRET_KEYS',
+      );
+    return {
+      algorithm,
+      secret: resolveSecret(read, isProduction, dataDir, warnings),
+      previousSecrets: previousSecrets(read, isProduction),
+    };
+  }
+  if (read.optionalString('JWT_PREVIOUS_SECRET_KEYS') !== undefined)
+    throw new ConfigError('JWT_PREVIOUS_SECRET_KEYS', `is for HS256: with ${algorithm} use JWT_PREVIOUS_PUBLIC_KEYS`);
+  const signingPem = privateKeyPem ?? developmentKeyPair(algorithm, isProduction, dataDir, warnings);
+  const privateKey = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(signingPem));
+  checkKeySuits('JWT_PRIVATE_KEY', algorithm, privateKey);
+  const publicKeyValue = read.optionalString('JWT_PUBLIC_KEY');
+  if (publicKeyValue !== undefined) checkPublicHalf(privateKey, readPem('JWT_PUBLIC_KEY', publicKeyValue));
+  return { algorithm, privateKeyPem: signingPem, previousPublicKeyPems: previousPublicKeys(read, algorithm) };
+}
+
+/** Without JWT_ALGORITHM: the algorithm of the key given, or ES256 for the key made in development. */
+function defaultAlgorithm(hasSecret: boolean, privateKeyPem: string | undefined, isProduction: boolean): JwtAlgorithm {
+  if (hasSecret) return 'HS256';
+  if (privateKeyPem !== undefined) {
+    const key = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(privateKeyPem));
+    if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+    if (key.asymmetricKeyType === 'ec') return 'ES256';
+    return 'RS256';
+  }
+  // In production a missing key is reported by resolveSecret, as it always was.
+  return isProduction ? 'HS256' : 'ES256';
+}
+
+/**
+ * Outside production with no key: a key pair generated once into the data folder and kept, so
+ * that tokens survive restarts and the JWKS has a key from the first start.
+ */
+function developmentKeyPair(
+  algorithm: AsymmetricAlgorithm,
+  isProduction: boolean,
+  dataDir: string,
+  warnings: string[],
+): string {
+  if (isProduction) {
+    throw new ConfigError(
+      'JWT_PRIVATE_KEY',
+      `is required for ${algorithm} unless NODE_ENV is development or test (npm run keys:generate -- --alg ${algorithm})`,
+    );
+  }
+  const keyFile = path.join(dataDir, `jwt-${algorithm.toLowerCase()}-key.pem`);
+  if (!existsSync(keyFile)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(keyFile, generatePrivateKeyPem(algorithm), { mode: 0o600, flag: 'wx' });
+    warnings.push(
+      `JWT_PRIVATE_KEY is not set: generated a development ${algorithm} key in ${keyFile} (never do this in production)`,
+    );
+  } else {
+    warnings.push(`JWT_PRIVATE_KEY is not set: using the development ${algorithm} key in ${keyFile}`);
+  }
+  return readFileSync(keyFile, 'utf8');
+}
+
+/** A new private key for `algorithm`, PKCS#8 PEM (also what npm run keys:generate prints). */
+export function generatePrivateKeyPem(algorithm: AsymmetricAlgorithm): string {
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+  if (algorithm === 'EdDSA')
+    return generateKeyPairSync('ed25519', { privateKeyEncoding, publicKeyEncoding }).privateKey;
+  if (algorithm === 'ES256')
+    return generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding, publicKeyEncoding }).privateKey;
+  return generateKeyPairSync('rsa', { modulusLength: RSA_MIN_BITS, privateKeyEncoding, publicKeyEncoding }).privateKey;
+}
+
+/** PEM keys given as PEM texts or file paths, comma- or newline-separated. */
+function readPemList(name: string, value: string): string[] {
+  const text = value.replace(/\\n/g, '\n');
+  const sources = text.includes('-----BEGIN')
+    ? [text]
+    : text
+        .split(/[,\n]/)
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((filePath) => readFileOrFail(name, filePath));
+  const blocks = sources.flatMap((source) => source.match(PEM_BLOCK) ?? []);
+  if (blocks.length === 0)
+    throw new ConfigError(name, 'holds no PEM key (PEM texts or file paths, comma- or newline-separated)');
+  return blocks;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
+
+function previousPublicKeys(read: Reader, algorithm: AsymmetricAlgorithm): string[] {
+  const value = read.optionalString('JWT_PREVIOUS_PUBLIC_KEYS');
+  if (value === undefined) return [];
+  return readPemList('JWT_PREVIOUS_PUBLIC_KEYS', value).map((pem, index) => {
+    const name = `JWT_PREVIOUS_PUBLIC_KEYS (key ${index + 1})`;
+    const key = parseKey(name, () => createPublicKey(pem));
+    checkKeySuits(name, algorithm, key);
+    return key.export({ type: 'spki', format: 'pem' }).toString();
+  });
+}
+
+function previousSecrets(read: Reader, isProduction: boolean): Buffer[] {
+  const value = read.optionalString('JWT_PREVIOUS_SECRET_KEYS');
+  if (value === undefined) return [];
+  const entries = value
+    .split(/[,\n]/)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return entries.map((entry, index) => {
+    const name = `JWT_PREVIOUS_SECRET_KEYS (key ${index + 1})`;
+    if (Buffer.byteLength(entry) < MIN_SECRET_BYTES)
+      throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes`);
+    const weakness = secretWeakness(entry);
+    if (weakness !== undefined && isProduction) throw new ConfigError(name, `${weakness}, not random data`);
+    return Buffer.from(entry, 'utf8');
+  });
 }
 
 const RSA_MIN_BITS = 2048;
 
 /**
- * The pair must suit the algorithm and belong together; otherwise the server would start and
- * then fail every login (a wrong key type or size) or every request (mismatched halves).
+ * A key must suit the algorithm; otherwise the server would start and then fail every login (a
+ * wrong key type or size) or every request. No message quotes the key.
  */
-function checkKeyPair(algorithm: Exclude<JwtAlgorithm, 'HS256'>, privateKeyPem: string, publicKeyPem: string): void {
-  const privateKey = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(privateKeyPem));
-  const publicKey = parseKey('JWT_PUBLIC_KEY', () => createPublicKey(publicKeyPem));
-  const details = privateKey.asymmetricKeyDetails ?? {};
-  if (algorithm === 'ES256') {
-    if (privateKey.asymmetricKeyType !== 'ec' || details.namedCurve !== 'prime256v1') {
-      throw new ConfigError('JWT_PRIVATE_KEY', 'must be an EC key on the P-256 curve for ES256');
+function checkKeySuits(name: string, algorithm: AsymmetricAlgorithm, key: KeyObject): void {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (algorithm === 'EdDSA') {
+    if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError(name, 'must be an Ed25519 key for EdDSA');
+  } else if (algorithm === 'ES256') {
+    if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== 'prime256v1') {
+      throw new ConfigError(name, 'must be an EC key on the P-256 curve for ES256');
     }
-  } else if (privateKey.asymmetricKeyType !== 'rsa' && privateKey.asymmetricKeyType !== 'rsa-pss') {
-    throw new ConfigError('JWT_PRIVATE_KEY', `must be an RSA key for ${algorithm}`);
+  } else if (key.asymmetricKeyType !== 'rsa') {
+    // An RSASSA-PSS-only key (id-RSASSA-PSS) has no JWK form; PS256 signs with a plain RSA key.
+    throw new ConfigError(name, `must be an RSA key (rsaEncryption) for ${algorithm}`);
   } else if ((details.modulusLength ?? 0) < RSA_MIN_BITS) {
-    throw new ConfigError(
-      'JWT_PRIVATE_KEY',
-      `must be an RSA key of at least ${RSA_MIN_BITS} bits (got ${details.modulusLength})`,
-    );
+    throw new ConfigError(name, `must be an RSA key of at least ${RSA_MIN_BITS} bits (got ${details.modulusLength})`);
   }
+}
+
+function checkPublicHalf(privateKey: KeyObject, publicKeyPem: string): void {
+  const publicKey = parseKey('JWT_PUBLIC_KEY', () => createPublicKey(publicKeyPem));
   const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   if (!derived.equals(publicKey.export({ type: 'spki', format: 'der' }))) {
     throw new ConfigError('JWT_PUBLIC_KEY', 'is not the public half of JWT_PRIVATE_KEY');
@@ -472,6 +600,10 @@ export function loadConfig(env: Env): LoadedConfig {
       tokenLocation: parseTokenLocation(read.string('JWT_TOKEN_LOCATION', 'headers')),
     },
     cookies: parseCookies(read),
+    wellKnown: {
+      maxAgeSeconds: read.duration('JWKS_MAX_AGE', '10m', 0, 86400),
+      discovery: parseDiscovery(read, isProduction),
+    },
     authCacheTtlSeconds: read.duration('AUTH_CACHE_TTL', '5s', 0, 3600),
     sessions: {
       inactivityTimeoutSeconds: read.duration('SESSION_INACTIVITY_TIMEOUT', '0', 0, 365 * 86400),
@@ -507,6 +639,23 @@ export function loadConfig(env: Env): LoadedConfig {
   return { config: deepFreeze(config), warnings };
 }
 
+/**
+ * OIDC_DISCOVERY: on outside production; in production on when JWT_ISSUER is an https URL, which
+ * discovery needs (a gateway given the issuer alone finds the keys at its /.well-known address).
+ */
+function parseDiscovery(read: Reader, isProduction: boolean): boolean {
+  const issuer = read.string('JWT_ISSUER', 'tessera');
+  const issuerIsUrl = /^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(issuer);
+  const setting = read.oneOf('OIDC_DISCOVERY', ['on', 'off'] as const, isProduction && !issuerIsUrl ? 'off' : 'on');
+  if (setting === 'on' && isProduction && !issuerIsUrl) {
+    throw new ConfigError(
+      'JWT_ISSUER',
+      "must be an https URL (Tessera's public address, e.g. https://auth.example.com) when OIDC_DISCOVERY is on in production",
+    );
+  }
+  return setting === 'on';
+}
+
 /** `headers`, `cookies`, or both in order of precedence (Flask-JWT-Extended's JWT_TOKEN_LOCATION). */
 function parseTokenLocation(raw: string): TokenLocation[] {
   const entries = raw.split(',').map((entry) => entry.trim().toLowerCase());
@@ -525,27 +674,18 @@ function parseCookies(read: Reader): CookieConfig {
   // Browsers drop a SameSite=None cookie that is not Secure.
   if (sameSite === 'None' && !secure)
     throw new ConfigError('JWT_COOKIE_SAMESITE', 'None requires JWT_COOKIE_SECURE=true');
+  const name = (variable: string, fallback: string) => cookieName(variable, read.string(variable, fallback));
+  const at = (variable: string, fallback: string) => cookiePath(variable, read.string(variable, fallback));
+  const header = (variable: string, fallback: string) => headerName(variable, read.string(variable, fallback));
   return {
-    refreshName: cookieName('JWT_REFRESH_COOKIE_NAME', read.string('JWT_REFRESH_COOKIE_NAME', 'refresh_token_cookie')),
-    refreshPath: cookiePath('JWT_REFRESH_COOKIE_PATH', read.string('JWT_REFRESH_COOKIE_PATH', '/graphql')),
-    refreshCsrfName: cookieName(
-      'JWT_REFRESH_CSRF_COOKIE_NAME',
-      read.string('JWT_REFRESH_CSRF_COOKIE_NAME', 'csrf_refresh_token'),
-    ),
-    refreshCsrfHeader: headerName(
-      'JWT_REFRESH_CSRF_HEADER_NAME',
-      read.string('JWT_REFRESH_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
-    ),
-    accessName: cookieName('JWT_ACCESS_COOKIE_NAME', read.string('JWT_ACCESS_COOKIE_NAME', 'access_token_cookie')),
-    accessPath: cookiePath('JWT_ACCESS_COOKIE_PATH', read.string('JWT_ACCESS_COOKIE_PATH', '/')),
-    accessCsrfName: cookieName(
-      'JWT_ACCESS_CSRF_COOKIE_NAME',
-      read.string('JWT_ACCESS_CSRF_COOKIE_NAME', 'csrf_access_token'),
-    ),
-    accessCsrfHeader: headerName(
-      'JWT_ACCESS_CSRF_HEADER_NAME',
-      read.string('JWT_ACCESS_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
-    ),
+    refreshName: name('JWT_REFRESH_COOKIE_NAME', 'refresh_token_cookie'),
+    refreshPath: at('JWT_REFRESH_COOKIE_PATH', '/graphql'),
+    refreshCsrfName: name('JWT_REFRESH_CSRF_COOKIE_NAME', 'csrf_refresh_token'),
+    refreshCsrfHeader: header('JWT_REFRESH_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
+    accessName: name('JWT_ACCESS_COOKIE_NAME', 'access_token_cookie'),
+    accessPath: at('JWT_ACCESS_COOKIE_PATH', '/'),
+    accessCsrfName: name('JWT_ACCESS_CSRF_COOKIE_NAME', 'csrf_access_token'),
+    accessCsrfHeader: header('JWT_ACCESS_CSRF_HEADER_NAME', 'X-CSRF-TOKEN'),
     secure,
     sameSite,
     domain: cookieDomain(read.optionalString('JWT_COOKIE_DOMAIN')),

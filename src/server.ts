@@ -18,6 +18,7 @@ import { createRequestHandler } from './http/handler.js';
 import { sendHealth } from './http/health.js';
 import { createHttpServer } from './http/http-server.js';
 import { createTokenCookies } from './http/token-cookies.js';
+import { createWellKnownRoutes } from './http/well-known.js';
 import type { Logger } from './logger.js';
 
 export interface ServerOptions extends AuthServiceOptions {
@@ -69,6 +70,7 @@ export async function createServer({
           maxAgeSeconds: config.cors.maxAgeSeconds,
         }),
         '/healthz': (request, response) => sendHealth(orm, request, response),
+        ...createWellKnownRoutes(config, services.tokens.keys),
         ...(config.demoPage ? createDemoPageRoutes() : {}),
       },
       logger,

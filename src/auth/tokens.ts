@@ -3,20 +3,15 @@
 // payload, invalid UTF-8, a missing `exp`, a future `iat`, any `typ`, unknown `crit`) is
 // pinned here, and nothing is taken from the token's header but what it must match (RFC 8725
 // §3.1, §3.11).
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  createSecretKey,
-  randomUUID,
-  type KeyObject,
-} from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import type { Config, JwtAlgorithm } from '../config.js';
+import type { Config } from '../config.js';
 import { additionalClaims, loadAdditionalClaims, type AdditionalClaimsLoader } from './additional-claims.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { CREDENTIAL_TAG } from './credential-tag.js';
+import { hasValidEdDsaSignature, signEdDsa } from './eddsa-jws.js';
 import { isUuid } from './ids.js';
+import { KeySet } from './keys.js';
 import { CSRF_VALUE } from './token-transport.js';
 import type { UserView } from './user-view.js';
 
@@ -84,10 +79,7 @@ const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export class TokenService {
-  private readonly algorithm: JwtAlgorithm;
-  private readonly signingKey: KeyObject;
-  private readonly verificationKey: KeyObject;
-  private readonly kid: string;
+  readonly keys: KeySet;
   private readonly access: TokenKind;
   private readonly refresh: TokenKind;
   private readonly device: TokenKind;
@@ -100,17 +92,8 @@ export class TokenService {
     cacheTtlSeconds = 5,
   ) {
     this.cacheTtlMs = cacheTtlSeconds * 1000;
-    const keys = settings.keys;
-    this.algorithm = keys.algorithm;
     // Key objects are built once: given a string, jsonwebtoken re-parses the key on every call.
-    if (keys.algorithm === 'HS256') {
-      this.signingKey = this.verificationKey = createSecretKey(keys.secret);
-      this.kid = thumbprint(Buffer.concat([Buffer.from('tessera-hs256-kid\0'), keys.secret]));
-    } else {
-      this.signingKey = createPrivateKey(keys.privateKeyPem);
-      this.verificationKey = createPublicKey(keys.publicKeyPem);
-      this.kid = thumbprint(this.verificationKey.export({ type: 'spki', format: 'der' }));
-    }
+    this.keys = new KeySet(settings.keys);
     this.access = { type: ACCESS_TOKEN_TYPE, maxLifetimeSeconds: settings.accessTokenTtlSeconds };
     this.refresh = { type: REFRESH_TOKEN_TYPE, maxLifetimeSeconds: settings.refreshTokenTtlSeconds };
     this.device = { type: DEVICE_TOKEN_TYPE, maxLifetimeSeconds: settings.deviceTokenTtlSeconds };
@@ -187,11 +170,13 @@ export class TokenService {
   }
 
   private sign(type: string, payload: Record<string, unknown>, jti: string = randomUUID()): SignedToken {
-    const token = jwt.sign(
-      { iss: this.settings.issuer, aud: this.settings.audience, ...payload, jti },
-      this.signingKey,
-      { algorithm: this.algorithm, header: { alg: this.algorithm, typ: type, kid: this.kid } },
-    );
+    const { algorithm, signingKey, signingKid } = this.keys;
+    const claims = { iss: this.settings.issuer, aud: this.settings.audience, ...payload, jti };
+    const header = { alg: algorithm, typ: type, kid: signingKid };
+    const token =
+      algorithm === 'EdDSA'
+        ? signEdDsa(header, claims, signingKey)
+        : jwt.sign(claims, signingKey, { algorithm, header });
     return { token, jti, expiresAt: payload.exp as number };
   }
 
@@ -201,33 +186,20 @@ export class TokenService {
     if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !BASE64URL_JWS.test(token)) throw invalid();
     const [headerPart, payloadPart] = token.split('.');
     const header = decodeJsonObject(headerPart);
+    const key = this.keys.verificationKey(header.kid);
     if (
-      header.alg !== this.algorithm ||
+      key === undefined ||
+      header.alg !== this.keys.algorithm ||
       typeof header.typ !== 'string' ||
       header.typ.toLowerCase() !== kind.type ||
-      header.kid !== this.kid ||
       'crit' in header ||
       'b64' in header
     ) {
       throw invalid();
     }
-    decodeJsonObject(payloadPart);
-
-    let payload: unknown;
-    try {
-      payload = jwt.verify(token, this.verificationKey, {
-        algorithms: [this.algorithm],
-        issuer: this.settings.issuer,
-        audience: this.settings.audience,
-        clockTolerance: this.settings.leewaySeconds,
-        complete: true,
-      }).payload;
-    } catch (error) {
-      // Only a token whose signature checked out can be "expired"; its messages echo the
-      // expected issuer and audience, so none of them reaches the client.
-      if (error instanceof jwt.TokenExpiredError) throw new AuthError(AuthFailure.TOKEN_EXPIRED, 'Token has expired');
-      throw invalid();
-    }
+    const decoded = decodeJsonObject(payloadPart);
+    const payload =
+      this.keys.algorithm === 'EdDSA' ? this.verifyEdDsa(token, key, decoded) : this.verifyJws(token, key);
     if (!isPlainObject(payload)) throw invalid();
     const { sub, sid, jti, iat, exp } = payload;
     const now = nowSeconds();
@@ -249,6 +221,41 @@ export class TokenService {
     }
     return payload;
   }
+  /** jsonwebtoken's check of the signature, `exp`, `nbf`, `iss` and `aud`. */
+  private verifyJws(token: string, key: KeyObject): unknown {
+    try {
+      return jwt.verify(token, key, {
+        algorithms: [this.keys.algorithm as jwt.Algorithm],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        clockTolerance: this.settings.leewaySeconds,
+        complete: true,
+      }).payload;
+    } catch (error) {
+      // Only a token whose signature checked out can be "expired"; its messages echo the
+      // expected issuer and audience, so none of them reaches the client.
+      if (error instanceof jwt.TokenExpiredError) throw expired();
+      throw invalid();
+    }
+  }
+
+  /** The same checks as verifyJws, with the same rules, for the algorithm jsonwebtoken lacks. */
+  private verifyEdDsa(token: string, key: KeyObject, payload: Record<string, unknown>): unknown {
+    if (!hasValidEdDsaSignature(token, key)) throw invalid();
+    const { iss, aud, exp, nbf } = payload;
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    if (iss !== this.settings.issuer || !audiences.includes(this.settings.audience)) throw invalid();
+    const now = nowSeconds();
+    const leeway = this.settings.leewaySeconds;
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + leeway)) throw invalid();
+    if (exp !== undefined && typeof exp !== 'number') throw invalid();
+    if (typeof exp === 'number' && now >= exp + leeway) throw expired();
+    return payload;
+  }
+}
+
+function expired(): AuthError {
+  return new AuthError(AuthFailure.TOKEN_EXPIRED, 'Token has expired');
 }
 
 function invalid(): AuthError {
@@ -268,10 +275,6 @@ function decodeJsonObject(segment: string): Record<string, unknown> {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function thumbprint(material: Buffer): string {
-  return createHash('sha256').update(material).digest('base64url').slice(0, 16);
 }
 
 export function nowSeconds(): number {

@@ -1,6 +1,7 @@
 // A real Tessera on a fresh database, listening on a free port, for tests to call over HTTP.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config, type Env } from '../../src/config.js';
@@ -47,6 +48,20 @@ export function testConfig(overrides: Env = {}): Config {
 /** What createServer takes beyond its config: the services' options, and a logger to read. */
 export interface TestServerOptions extends AuthServiceOptions {
   readonly logger?: Logger;
+  /** A port chosen in advance (freePort), for a config that must name its own address; else any free one. */
+  readonly port?: number;
+}
+
+/** A port nobody listens on right now, for a server whose config names its address before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export async function startTestServer(
@@ -57,9 +72,9 @@ export async function startTestServer(
   const database = existing ?? (await createTestDatabase());
   const config = testConfig({ DATABASE_URL: database.url, ...overrides });
   const orm = await openDatabase(database.url, config);
-  const { logger = createLogger(config), ...serviceOptions } = options;
+  const { logger = createLogger(config), port = 0, ...serviceOptions } = options;
   const server = await createServer({ config, orm, databaseUrl: database.url, logger, ...serviceOptions });
-  const url = await server.listen(0, '127.0.0.1');
+  const url = await server.listen(port, '127.0.0.1');
   return {
     url,
     config,

@@ -1,8 +1,9 @@
 // The hostile-token table of test/helpers/hostile-tokens.ts (the one TokenService's unit test
 // runs), sent over real HTTP: every access-typed row to `me` in the Authorization header, every
-// refresh-typed row to `refresh`. Three real servers share one database: HS256 (whose secret this
-// test knows), RS256 (whose key pair it generated) and HS256 with JWT_LEEWAY=30. The claims are
-// real: alice's id, the id of the session each server opened for her, her refresh token's jti.
+// refresh-typed row to `refresh`. Five real servers share one database: HS256 (whose secret this
+// test knows), RS256, ES256 and EdDSA (whose key pairs it generated) and HS256 with JWT_LEEWAY=30.
+// The claims are real: alice's id, the id of the session each server opened for her, her refresh
+// token's jti.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import {
   ATTACKER_JWK,
   claimsJsonWith,
   craft,
+  generatePemKeyPair,
   tokenAttackRows,
   type HostileRow,
   type Kind,
@@ -74,7 +76,6 @@ function serverTarget(
   tokens: AuthPayload,
 ): ServerTarget {
   const access = decodeJwt(tokens.accessToken);
-  const refresh = decodeJwt(tokens.refreshToken);
   const target: ServerTarget = {
     app,
     tokens,
@@ -84,8 +85,10 @@ function serverTarget(
     kid: access.header.kid as string,
     issuer: access.payload.iss as string,
     audience: access.payload.aud as string,
-    accessTokenTtlSeconds: (access.payload.exp as number) - (access.payload.iat as number),
-    refreshTokenTtlSeconds: (refresh.payload.exp as number) - (refresh.payload.iat as number),
+    // From the configuration, not from a token: a refresh token's exp is capped at its session's
+    // end, which can fall a second short of the lifetime when the login straddles a second.
+    accessTokenTtlSeconds: app.config.jwt.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: app.config.jwt.refreshTokenTtlSeconds,
     sub: access.payload.sub as string,
     sid: access.payload.sid as string,
     get refreshJti() {
@@ -124,7 +127,11 @@ function refresh(target: ServerTarget, token: string): Promise<RawResult> {
 
 let hs: ServerTarget;
 let rs: ServerTarget;
+let es: ServerTarget;
+let ed: ServerTarget;
 let lenient: ServerTarget;
+/** Every server, for the checks that each must pass. */
+let all: ServerTarget[];
 let bob: AuthPayload;
 /** The jku and x5u target: a local server that would hand out the attacker's key, and counts who asks. */
 let keyServer: Server;
@@ -153,16 +160,29 @@ beforeAll(async () => {
     hsApp.database,
   );
   const lenientApp = await startTestServer({ JWT_SECRET_KEY: lenientSecret, JWT_LEEWAY: '30' }, hsApp.database);
+  const esPair = generatePemKeyPair('ES256');
+  const esApp = await startTestServer(
+    { JWT_ALGORITHM: 'ES256', JWT_PRIVATE_KEY: esPair.privateKeyPem, JWT_PUBLIC_KEY: esPair.publicKeyPem },
+    hsApp.database,
+  );
+  const edPair = generatePemKeyPair('EdDSA');
+  const edApp = await startTestServer(
+    { JWT_ALGORITHM: 'EdDSA', JWT_PRIVATE_KEY: edPair.privateKeyPem, JWT_PUBLIC_KEY: edPair.publicKeyPem },
+    hsApp.database,
+  );
 
   const alice = await hsApp.client.signup('alice', PASSWORD);
   bob = await hsApp.client.signup('bob', PASSWORD);
   hs = serverTarget(hsApp, 'HS256', secret, undefined, alice);
   rs = serverTarget(rsApp, 'RS256', pair.privateKey, pair.publicKey, await loginOk(rsApp, 'alice'));
   lenient = serverTarget(lenientApp, 'HS256', lenientSecret, undefined, await loginOk(lenientApp, 'alice'));
+  es = serverTarget(esApp, 'ES256', esPair.privateKeyPem, esPair.publicKeyPem, await loginOk(esApp, 'alice'));
+  ed = serverTarget(edApp, 'EdDSA', edPair.privateKeyPem, edPair.publicKeyPem, await loginOk(edApp, 'alice'));
+  all = [hs, rs, es, ed, lenient];
 });
 
 afterAll(async () => {
-  await Promise.all([rs?.app.stop(), lenient?.app.stop()]);
+  await Promise.all([rs?.app.stop(), es?.app.stop(), ed?.app.stop(), lenient?.app.stop()]);
   await hs?.app.stop();
   await new Promise((resolve) => keyServer?.close(resolve));
 });
@@ -172,6 +192,8 @@ function rows(kind: Kind): HostileRow<ServerTarget>[] {
   return tokenAttackRows(kind, {
     hs,
     rs,
+    es,
+    ed,
     lenient,
     otherSub: () => bob.user.id,
     otherSid: () => decodeJwt(bob.accessToken).payload.sid as string,
@@ -186,7 +208,7 @@ function rows(kind: Kind): HostileRow<ServerTarget>[] {
  */
 function rowNames(kind: Kind): { name: string; index: number; oversized: boolean }[] {
   const placeholder = { kid: '', genuine: () => '' } as unknown as ServerTarget;
-  const targets = { hs: placeholder, rs: placeholder, lenient: placeholder };
+  const targets = { hs: placeholder, rs: placeholder, es: placeholder, ed: placeholder, lenient: placeholder };
   return tokenAttackRows(kind, targets).map((row, index) => ({
     name: row.name,
     index,
@@ -199,7 +221,7 @@ const refreshRowNames = rowNames('refresh').filter((row) => !row.oversized);
 
 describe('the servers under attack', () => {
   test('accept the hand-crafted baseline access token that every hostile row is a variation of', async () => {
-    for (const target of [hs, rs, lenient]) {
+    for (const target of all) {
       const result = await me(target, `Bearer ${craft(target)}`);
       expect(result.body?.errors).toBeUndefined();
       expect(result.body?.data?.me).toEqual({ id: target.sub, roles: ['USER'] });
@@ -207,7 +229,7 @@ describe('the servers under attack', () => {
   });
 
   test('issue tokens with the kid, issuer and audience the table signs with', () => {
-    for (const target of [hs, rs, lenient]) {
+    for (const target of all) {
       expect(decodeJwt(target.tokens.accessToken).header).toEqual({
         alg: target.algorithm,
         typ: 'at+jwt',
@@ -216,7 +238,7 @@ describe('the servers under attack', () => {
       expect(target.issuer).toBe('tessera');
       expect(target.audience).toBe('tessera');
     }
-    expect(rs.kid).not.toBe(hs.kid);
+    expect(new Set(all.map((target) => target.kid)).size).toBe(all.length);
   });
 });
 
@@ -286,9 +308,11 @@ describe('me with a hostile access token in the Authorization header', () => {
 
 describe('refresh with a hostile refresh token', () => {
   test('rotates the hand-crafted baseline refresh token that every hostile row is a variation of', async () => {
-    // On the RS256 server's session: its pair moves on to the generation the baseline was exchanged for.
-    rs.tokens = await refreshOk(rs.app, craft(rs, { kind: 'refresh' }));
-    expect(decodeJwt(rs.tokens.refreshToken).payload.sid).toBe(rs.sid);
+    // On the asymmetric servers' sessions: each pair moves on to the generation the baseline was exchanged for.
+    for (const target of [rs, es, ed]) {
+      target.tokens = await refreshOk(target.app, craft(target, { kind: 'refresh' }));
+      expect(decodeJwt(target.tokens.refreshToken).payload.sid).toBe(target.sid);
+    }
   });
 
   test.each(refreshRowNames)('refuses $name', async ({ index }) => {
@@ -320,7 +344,7 @@ describe('refresh with a hostile refresh token', () => {
   });
 
   test('leaves every session intact: the genuine refresh tokens still rotate and the access tokens still answer me', async () => {
-    for (const target of [hs, rs, lenient]) {
+    for (const target of all) {
       const rotated = await refreshOk(target.app, target.tokens.refreshToken);
       expect(decodeJwt(rotated.refreshToken).payload.sid).toBe(target.sid);
       const result = await me(target, `Bearer ${rotated.accessToken}`);

@@ -4,7 +4,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TokenService } from '../../src/auth/tokens.js';
-import { ConfigError, loadConfig, parseDurationSeconds, type Env } from '../../src/config.js';
+import {
+  ConfigError,
+  generatePrivateKeyPem,
+  loadConfig,
+  parseDurationSeconds,
+  type Config,
+  type Env,
+} from '../../src/config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -113,14 +120,19 @@ const refusals: RefusalRow[] = [
   { name: 'JWT_ALGORITHM "none"', env: { JWT_ALGORITHM: 'none' }, variable: 'JWT_ALGORITHM' },
   { name: 'JWT_ALGORITHM "HS512"', env: { JWT_ALGORITHM: 'HS512' }, variable: 'JWT_ALGORITHM' },
   {
-    name: 'RS256 without JWT_PRIVATE_KEY',
-    env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: rsa.publicKeyPem },
+    name: 'RS256 without JWT_PRIVATE_KEY in production',
+    env: {
+      NODE_ENV: 'production',
+      ARGON2_MEMORY_KIB: '19456',
+      JWT_ALGORITHM: 'RS256',
+      JWT_PUBLIC_KEY: rsa.publicKeyPem,
+    },
     variable: 'JWT_PRIVATE_KEY',
   },
   {
-    name: 'RS256 without JWT_PUBLIC_KEY',
-    env: { JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem },
-    variable: 'JWT_PUBLIC_KEY',
+    name: 'no key at all in production',
+    env: { NODE_ENV: 'production', ARGON2_MEMORY_KIB: '19456', JWT_SECRET_KEY: undefined },
+    variable: 'JWT_SECRET_KEY',
   },
   {
     name: 'a JWT_PRIVATE_KEY path that does not exist',
@@ -260,7 +272,7 @@ describe('a JWT_SECRET_KEY that is not random data', () => {
         randomBytes(16).toString('hex'),
       ]) {
         const { config, warnings } = loadConfig(envWith({ NODE_ENV: 'production', JWT_SECRET_KEY: secret }));
-        expect(config.jwt.keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret) });
+        expect(config.jwt.keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret), previousSecrets: [] });
         expect(warnings).toEqual([]);
       }
     }
@@ -430,11 +442,23 @@ describe('DEMO_PAGE', () => {
   });
 });
 
+/** A token signed under the first load of a configuration verifies under the second. */
+function expectTokensToSurviveReload(first: Config, second: Config): void {
+  const signed = new TokenService(first.jwt).signAccessToken({
+    sub: randomUUID(),
+    sid: randomUUID(),
+    roles: ['USER'],
+    fresh: false,
+    gen: 0,
+  });
+  expect(new TokenService(second.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
+}
+
 describe('keys', () => {
   test('accepts a JWT_SECRET_KEY of exactly 32 bytes', () => {
     const secret = 'k'.repeat(32);
     const { keys } = loadConfig(envWith({ JWT_SECRET_KEY: secret })).config.jwt;
-    expect(keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret) });
+    expect(keys).toEqual({ algorithm: 'HS256', secret: Buffer.from(secret), previousSecrets: [] });
   });
 
   test('accepts PEM keys written on one line with \\n escapes, as in an .env file', () => {
@@ -446,11 +470,20 @@ describe('keys', () => {
         JWT_PUBLIC_KEY: escaped(rsa.publicKeyPem),
       }),
     ).config.jwt;
-    expect(keys).toEqual({
-      algorithm: 'RS256',
-      privateKeyPem: rsa.privateKeyPem.trimEnd(),
-      publicKeyPem: rsa.publicKeyPem.trimEnd(),
-    });
+    expect(keys).toEqual({ algorithm: 'RS256', privateKeyPem: rsa.privateKeyPem.trimEnd(), previousPublicKeyPems: [] });
+  });
+
+  test('JWT_PUBLIC_KEY is optional: the public half is derived from JWT_PRIVATE_KEY', () => {
+    const { keys } = loadConfig(envWith({ JWT_ALGORITHM: 'RS256', JWT_PRIVATE_KEY: rsa.privateKeyPem })).config.jwt;
+    expect(keys.algorithm).toBe('RS256');
+  });
+
+  test('without JWT_ALGORITHM, the algorithm follows the private key given', () => {
+    const algorithmOf = (privateKey: string) =>
+      loadConfig(envWith({ JWT_SECRET_KEY: undefined, JWT_PRIVATE_KEY: privateKey })).config.jwt.keys.algorithm;
+    expect(algorithmOf(rsa.privateKeyPem)).toBe('RS256');
+    expect(algorithmOf(generatePrivateKeyPem('ES256'))).toBe('ES256');
+    expect(algorithmOf(generatePrivateKeyPem('EdDSA'))).toBe('EdDSA');
   });
 
   test('refuses a JWT_PUBLIC_KEY that is not the public half of JWT_PRIVATE_KEY', () => {
@@ -480,9 +513,31 @@ describe('keys', () => {
     );
   });
 
-  test('outside production without a secret, generates one in TESSERA_DATA_DIR (mode 0600), warns, and reuses it', () => {
+  test('outside production with no key at all, generates an ES256 key pair in TESSERA_DATA_DIR (mode 0600), warns, and reuses it', () => {
     const dataDir = freshDataDir();
     const env = envWith({ TESSERA_DATA_DIR: dataDir, JWT_SECRET_KEY: undefined, NODE_ENV: 'development' });
+    const first = loadConfig(env);
+    const keyFile = path.join(dataDir, 'jwt-es256-key.pem');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(first.warnings).toEqual([expect.stringContaining(keyFile)]);
+    expect(first.config.jwt.keys).toEqual({
+      algorithm: 'ES256',
+      privateKeyPem: readFileSync(keyFile, 'utf8'),
+      previousPublicKeyPems: [],
+    });
+    const second = loadConfig(env);
+    expect(second.config.jwt.keys).toEqual(first.config.jwt.keys);
+    expectTokensToSurviveReload(first.config, second.config);
+  });
+
+  test('outside production with HS256 and no secret, generates one in TESSERA_DATA_DIR (mode 0600), warns, and reuses it', () => {
+    const dataDir = freshDataDir();
+    const env = envWith({
+      TESSERA_DATA_DIR: dataDir,
+      JWT_SECRET_KEY: undefined,
+      JWT_ALGORITHM: 'HS256',
+      NODE_ENV: 'development',
+    });
     const first = loadConfig(env);
     const secretFile = path.join(dataDir, 'jwt-secret');
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
@@ -495,18 +550,11 @@ describe('keys', () => {
     const second = loadConfig(env);
     expect(second.warnings).toEqual([expect.stringContaining(secretFile)]);
     expect(second.config.jwt.keys).toEqual(firstKeys);
-    const signed = new TokenService(first.config.jwt).signAccessToken({
-      sub: randomUUID(),
-      sid: randomUUID(),
-      roles: ['USER'],
-      fresh: false,
-      gen: 0,
-    });
-    expect(new TokenService(second.config.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
+    expectTokensToSurviveReload(first.config, second.config);
   });
 
   test('a generated secret differs between data directories', () => {
-    const load = () => loadConfig(envWith({ JWT_SECRET_KEY: undefined })).config.jwt.keys;
+    const load = () => loadConfig(envWith({ JWT_SECRET_KEY: undefined, JWT_ALGORITHM: 'HS256' })).config.jwt.keys;
     expect(load()).not.toEqual(load());
   });
 });

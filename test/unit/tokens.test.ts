@@ -112,9 +112,10 @@ const hs = createFixture('HS256');
 const rs = createFixture('RS256');
 const ps = createFixture('PS256');
 const es = createFixture('ES256');
+const ed = createFixture('EdDSA');
 /** HS256 with JWT_LEEWAY=30. */
 const lenient = createFixture('HS256', { JWT_LEEWAY: '30' });
-const targets = { hs, rs, ps, es, lenient };
+const targets = { hs, rs, ps, es, ed, lenient };
 
 // ---------------------------------------------------------------------------------------------
 // Access tokens
@@ -128,7 +129,7 @@ describe('verifyAccessToken', () => {
   });
 
   test('accepts the hand-crafted baseline token that every hostile row is a variation of', () => {
-    for (const fixture of [hs, rs, ps, es, lenient]) {
+    for (const fixture of [hs, rs, ps, es, ed, lenient]) {
       expect(fixture.service.verifyAccessToken(craft(fixture)).sub).toBe(USER_ID);
     }
   });
@@ -238,17 +239,20 @@ describe.each([
   { algorithm: 'RS256', fixture: rs },
   { algorithm: 'PS256', fixture: ps },
   { algorithm: 'ES256', fixture: es },
+  { algorithm: 'EdDSA', fixture: ed },
 ])('with $algorithm', ({ algorithm, fixture }) => {
-  const otherAlgorithms = ['HS256', 'RS256', 'PS256', 'ES256'].filter((other) => other !== algorithm);
+  const otherAlgorithms = ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'].filter((other) => other !== algorithm);
   /** The most tempting key for each other algorithm: the configured one when its type fits. */
   const keyFor = (other: string): string =>
     other === 'HS256'
       ? fixture.publicKeyPem!
       : other === 'ES256'
         ? es.key
-        : algorithm === 'ES256'
-          ? rs.key
-          : fixture.key;
+        : other === 'EdDSA'
+          ? ed.key
+          : fixture === rs || fixture === ps
+            ? fixture.key
+            : rs.key;
 
   test('signs and verifies an access token and a refresh token', () => {
     const access = fixture.service.signAccessToken({
@@ -307,7 +311,7 @@ test('loads RS256 keys from file paths and verifies tokens signed with the same 
   expect(fromFiles.jwt.keys).toEqual({
     algorithm: 'RS256',
     privateKeyPem: pair.privateKeyPem,
-    publicKeyPem: pair.publicKeyPem,
+    previousPublicKeyPems: [],
   });
   expect(fromFiles.kid).toBe(fromText.kid);
   expect(fromFiles.service.verifyAccessToken(signAccess(fromText)).sub).toBe(USER_ID);

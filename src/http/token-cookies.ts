@@ -32,8 +32,8 @@ interface CookieAttributes {
 class TokenCookies implements RequestCookies {
   private parsed: Map<string, string[]> | undefined;
   private origin: boolean | undefined;
-  /** By name: a later write of the same cookie in one response replaces the earlier one. */
-  private readonly written = new Map<string, string>();
+  /** By name: a later write of the same cookie in one response replaces the earlier one. Made on first write. */
+  private written: Map<string, string> | undefined;
 
   constructor(
     private readonly request: IncomingMessage,
@@ -93,7 +93,7 @@ class TokenCookies implements RequestCookies {
   }
 
   setCookieHeaders(): string[] {
-    return [...this.written.values()];
+    return this.written ? [...this.written.values()] : [];
   }
 
   private read(name: string, csrfHeader: string): CookieToken | AuthError | undefined {
@@ -126,7 +126,7 @@ class TokenCookies implements RequestCookies {
     if (this.settings.secure) parts.push('Secure');
     if (attributes.httpOnly) parts.push('HttpOnly');
     parts.push(`SameSite=${this.settings.sameSite}`);
-    this.written.set(name, parts.join('; '));
+    (this.written ??= new Map()).set(name, parts.join('; '));
   }
 }
 

@@ -30,14 +30,8 @@ function renderKey(algorithm: AsymmetricAlgorithm, privateKeyPem: string): strin
 }
 
 function main(): number {
-  let values;
-  try {
-    ({ values } = parseArgs({ options: { alg: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (error) {
-    // An unknown or malformed option is a usage mistake, not a crash: no stack trace.
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 64;
-  }
+  // An unknown or malformed option throws, and runCommand answers it with the usage and 64.
+  const { values } = parseArgs({ options: { alg: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -50,4 +44,5 @@ function main(): number {
   return 0;
 }
 
-runCommand(() => Promise.resolve(main()));
+// Called inside a promise, so that a bad option's throw reaches runCommand as a rejection.
+runCommand(() => new Promise<number>((resolve) => resolve(main())), USAGE);

@@ -23,8 +23,10 @@ export function createWellKnownRoutes(config: Config, keys: KeySet): Record<stri
     const fixed =
       base === undefined ? undefined : renderOnce(discoveryDocument(config, keys, base), 'application/json');
     routes[DISCOVERY_PATH] = (request, response) => {
-      const send = fixed ?? renderOnce(discoveryDocument(config, keys, requestBase(request)), 'application/json');
-      return Promise.resolve(send(request, response, config.wellKnown.maxAgeSeconds));
+      if (fixed) return Promise.resolve(fixed(request, response, config.wellKnown.maxAgeSeconds));
+      // Built from the Host header: a shared cache must not hand one client's answer to another.
+      const send = renderOnce(discoveryDocument(config, keys, requestBase(request)), 'application/json');
+      return Promise.resolve(send(request, response, undefined));
     };
   }
   return routes;
@@ -57,7 +59,8 @@ function discoveryDocument(config: Config, keys: KeySet, base: string): string {
   });
 }
 
-type Send = (request: IncomingMessage, response: ServerResponse, maxAgeSeconds: number) => void;
+/** undefined: not to be stored by any cache. */
+type Send = (request: IncomingMessage, response: ServerResponse, maxAgeSeconds: number | undefined) => void;
 
 function renderOnce(body: string, contentType: string): Send {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
@@ -76,7 +79,7 @@ function renderOnce(body: string, contentType: string): Send {
       response.end();
       return;
     }
-    response.setHeader('cache-control', `public, max-age=${maxAgeSeconds}`);
+    response.setHeader('cache-control', maxAgeSeconds === undefined ? 'no-store' : `public, max-age=${maxAgeSeconds}`);
     response.setHeader('etag', etag);
     if (matchesEtag(request.headers['if-none-match'], etag)) {
       response.statusCode = 304;

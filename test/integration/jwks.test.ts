@@ -210,13 +210,20 @@ describe('the JWKS settings', () => {
 });
 
 /** A GET with a Host header of our choosing, which fetch does not let a caller set. */
-function getWithHost(url: string, host: string): Promise<{ status: number; body: Record<string, any> }> {
+function getWithHost(
+  url: string,
+  host: string,
+): Promise<{ status: number; cacheControl: string | undefined; body: Record<string, any> }> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(url, { headers: { host } }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
       response.on('end', () =>
-        resolve({ status: response.statusCode!, body: JSON.parse(text) as Record<string, any> }),
+        resolve({
+          status: response.statusCode!,
+          cacheControl: response.headers['cache-control'],
+          body: JSON.parse(text) as Record<string, any>,
+        }),
       );
     });
     outgoing.once('error', reject);
@@ -266,10 +273,14 @@ describe('in development, with no key and the default issuer', () => {
     await expect(verifyWithJose(restarted, accessToken, 'ES256')).resolves.toBeDefined();
   });
 
-  test("derives jwks_uri from the request's Host", async () => {
-    const { status, body } = await getWithHost(`${origin(app)}${DISCOVERY_PATH}`, 'auth.example.test:8443');
+  test("derives jwks_uri from the request's Host, and lets no cache keep that answer", async () => {
+    const { status, cacheControl, body } = await getWithHost(
+      `${origin(app)}${DISCOVERY_PATH}`,
+      'auth.example.test:8443',
+    );
     expect(status).toBe(200);
     expect(body.jwks_uri).toBe(`http://auth.example.test:8443${JWKS_PATH}`);
+    expect(cacheControl).toBe('no-store');
   });
 });
 

@@ -45,3 +45,8 @@ export class AuthError extends Error {
     this.name = 'AuthError';
   }
 }
+
+/** The one answer to every token that fails a check: which check it failed is not the client's to know. */
+export function tokenInvalid(): AuthError {
+  return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+}

@@ -2,7 +2,7 @@
 // cookie whatever page caused the request, so each cookie-borne token carries a `csrf` claim that
 // the request must echo in a header (Flask-JWT-Extended's double submit).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { AuthError, AuthFailure } from './auth-error.js';
+import { AuthError, AuthFailure, tokenInvalid } from './auth-error.js';
 
 /** Where a request's token came from. */
 export type TokenSource =
@@ -33,10 +33,10 @@ export const CSRF_VALUE = /^[A-Za-z0-9_-]{32}$/;
  */
 export function checkTokenSource(csrfClaim: string | undefined, source: TokenSource, kind: 'access' | 'refresh'): void {
   if (!source.cookie) {
-    if (kind === 'refresh' && csrfClaim !== undefined) throw notForHere();
+    if (kind === 'refresh' && csrfClaim !== undefined) throw tokenInvalid();
     return;
   }
-  if (csrfClaim === undefined) throw notForHere();
+  if (csrfClaim === undefined) throw tokenInvalid();
   if (!source.csrfRequired) return;
   const presented = Buffer.from(source.csrf ?? '');
   const expected = Buffer.from(csrfClaim);
@@ -48,8 +48,4 @@ export function csrfFailed(): AuthError {
     AuthFailure.CSRF_FAILED,
     'A request authenticated by a cookie must come from the app, with its CSRF token in the header',
   );
-}
-
-function notForHere(): AuthError {
-  return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
 }

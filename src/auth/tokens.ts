@@ -7,7 +7,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config.js';
 import { additionalClaims, loadAdditionalClaims, type AdditionalClaimsLoader } from './additional-claims.js';
-import { AuthError, AuthFailure } from './auth-error.js';
+import { AuthError, AuthFailure, tokenInvalid } from './auth-error.js';
 import { CREDENTIAL_TAG } from './credential-tag.js';
 import { hasValidEdDsaSignature, signEdDsa } from './eddsa-jws.js';
 import { isUuid } from './ids.js';
@@ -148,7 +148,7 @@ export class TokenService {
       typeof payload.fresh !== 'boolean' ||
       ('gen' in payload && !(Number.isSafeInteger(payload.gen) && (payload.gen as number) >= 0))
     ) {
-      throw invalid();
+      throw tokenInvalid();
     }
     const claims = Object.freeze(payload as unknown as AccessClaims);
     if (this.cacheTtlMs === 0) return claims;
@@ -165,7 +165,7 @@ export class TokenService {
 
   verifyDeviceToken(token: string): DeviceClaims {
     const payload = this.verify(token, this.device);
-    if (typeof payload.cred !== 'string' || !CREDENTIAL_TAG.test(payload.cred)) throw invalid();
+    if (typeof payload.cred !== 'string' || !CREDENTIAL_TAG.test(payload.cred)) throw tokenInvalid();
     return payload as unknown as DeviceClaims;
   }
 
@@ -183,7 +183,7 @@ export class TokenService {
   private verify(token: string, kind: TokenKind): Record<string, unknown> {
     // Everything checkable without the key is checked first and cheaply, so a hostile token
     // costs a few microseconds and never reaches the parser of a library that is lenient.
-    if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !BASE64URL_JWS.test(token)) throw invalid();
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_BYTES || !BASE64URL_JWS.test(token)) throw tokenInvalid();
     const [headerPart, payloadPart] = token.split('.');
     const header = decodeJsonObject(headerPart);
     const key = this.keys.verificationKey(header.kid);
@@ -195,12 +195,12 @@ export class TokenService {
       'crit' in header ||
       'b64' in header
     ) {
-      throw invalid();
+      throw tokenInvalid();
     }
     const decoded = decodeJsonObject(payloadPart);
     const payload =
       this.keys.algorithm === 'EdDSA' ? this.verifyEdDsa(token, key, decoded) : this.verifyJws(token, key);
-    if (!isPlainObject(payload)) throw invalid();
+    if (!isPlainObject(payload)) throw tokenInvalid();
     const { sub, sid, jti, iat, exp } = payload;
     const now = nowSeconds();
     if (
@@ -217,10 +217,11 @@ export class TokenService {
       (exp as number) <= (iat as number) ||
       ('csrf' in payload && !(typeof payload.csrf === 'string' && CSRF_VALUE.test(payload.csrf)))
     ) {
-      throw invalid();
+      throw tokenInvalid();
     }
     return payload;
   }
+
   /** jsonwebtoken's check of the signature, `exp`, `nbf`, `iss` and `aud`. */
   private verifyJws(token: string, key: KeyObject): unknown {
     try {
@@ -235,20 +236,20 @@ export class TokenService {
       // Only a token whose signature checked out can be "expired"; its messages echo the
       // expected issuer and audience, so none of them reaches the client.
       if (error instanceof jwt.TokenExpiredError) throw expired();
-      throw invalid();
+      throw tokenInvalid();
     }
   }
 
   /** The same checks as verifyJws, with the same rules, for the algorithm jsonwebtoken lacks. */
   private verifyEdDsa(token: string, key: KeyObject, payload: Record<string, unknown>): unknown {
-    if (!hasValidEdDsaSignature(token, key)) throw invalid();
+    if (!hasValidEdDsaSignature(token, key)) throw tokenInvalid();
     const { iss, aud, exp, nbf } = payload;
     const audiences = Array.isArray(aud) ? aud : [aud];
-    if (iss !== this.settings.issuer || !audiences.includes(this.settings.audience)) throw invalid();
+    if (iss !== this.settings.issuer || !audiences.includes(this.settings.audience)) throw tokenInvalid();
     const now = nowSeconds();
     const leeway = this.settings.leewaySeconds;
-    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + leeway)) throw invalid();
-    if (exp !== undefined && typeof exp !== 'number') throw invalid();
+    if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now + leeway)) throw tokenInvalid();
+    if (exp !== undefined && typeof exp !== 'number') throw tokenInvalid();
     if (typeof exp === 'number' && now >= exp + leeway) throw expired();
     return payload;
   }
@@ -258,18 +259,14 @@ function expired(): AuthError {
   return new AuthError(AuthFailure.TOKEN_EXPIRED, 'Token has expired');
 }
 
-function invalid(): AuthError {
-  return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
-}
-
 function decodeJsonObject(segment: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(STRICT_UTF8.decode(Buffer.from(segment, 'base64url')));
   } catch {
-    throw invalid();
+    throw tokenInvalid();
   }
-  if (!isPlainObject(value)) throw invalid();
+  if (!isPlainObject(value)) throw tokenInvalid();
   return value;
 }
 

@@ -3,7 +3,7 @@
 // (signup, login) still work with a stale header while every protected field fails.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { IncomingMessage } from 'node:http';
-import { AuthError, AuthFailure } from '../auth/auth-error.js';
+import { AuthError, AuthFailure, tokenInvalid } from '../auth/auth-error.js';
 import type { Viewer } from '../auth/principal.js';
 import type { RequestMeta } from '../auth/request-meta.js';
 import type { AuthServices } from '../auth/services.js';
@@ -37,7 +37,7 @@ const NO_TOKEN: Authentication = {
 
 /** The token from the configured header and scheme, or the reason there is none. */
 export function extractToken(headerValue: string | string[] | undefined, headerType: string): string | AuthError {
-  if (Array.isArray(headerValue)) return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+  if (Array.isArray(headerValue)) return tokenInvalid();
   if (headerValue === undefined || headerValue.trim() === '') return NO_TOKEN.failure as AuthError;
   if (headerType === '') return headerValue.trim();
   const value = headerValue.trim();
@@ -46,7 +46,7 @@ export function extractToken(headerValue: string | string[] | undefined, headerT
   const token = space === -1 ? '' : value.slice(space + 1).trim();
   // RFC 9110 §11.1: the scheme is case-insensitive.
   if (scheme.toLowerCase() !== headerType.toLowerCase() || token === '' || /\s/.test(token)) {
-    return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+    return tokenInvalid();
   }
   return token;
 }

@@ -36,9 +36,11 @@ function publicMembers(publicKey: KeyObject): Record<string, string> {
 
 /** The RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key. */
 export function jwkThumbprint(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(JSON.stringify(publicMembers(publicKey)))
-    .digest('base64url');
+  return thumbprintOf(publicMembers(publicKey));
+}
+
+function thumbprintOf(members: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
 }
 
 /**
@@ -61,17 +63,13 @@ export class KeySet {
     if (keys.algorithm === 'HS256') {
       this.signingKey = createSecretKey(keys.secret);
       this.signingKid = secretKid(keys.secret);
-      for (const secret of [keys.secret, ...keys.previousSecrets]) this.add(secretKid(secret), createSecretKey(secret));
+      this.verifying.set(this.signingKid, this.signingKey);
+      for (const secret of keys.previousSecrets) this.add(secretKid(secret), createSecretKey(secret));
       return;
     }
     this.signingKey = createPrivateKey(keys.privateKeyPem);
-    const signingPublic = createPublicKey(this.signingKey);
-    this.signingKid = jwkThumbprint(signingPublic);
-    for (const publicKey of [signingPublic, ...keys.previousPublicKeyPems.map((pem) => createPublicKey(pem))]) {
-      const kid = jwkThumbprint(publicKey);
-      if (this.add(kid, publicKey))
-        this.published.push({ ...publicMembers(publicKey), kid, alg: keys.algorithm, use: 'sig' } as PublicJwk);
-    }
+    this.signingKid = this.addPublic(createPublicKey(this.signingKey), keys.algorithm);
+    for (const pem of keys.previousPublicKeyPems) this.addPublic(createPublicKey(pem), keys.algorithm);
   }
 
   /** The configured key a token's kid names, or undefined: then the token is refused. */
@@ -84,9 +82,18 @@ export class KeySet {
     return this.published;
   }
 
+  /** A previous key that is the signing key again, or listed twice, is kept once. */
   private add(kid: string, key: KeyObject): boolean {
     if (this.verifying.has(kid)) return false;
     this.verifying.set(kid, key);
     return true;
+  }
+
+  /** Adds a public key for verification and to the JWKS; returns its kid. */
+  private addPublic(publicKey: KeyObject, alg: JwtAlgorithm): string {
+    const members = publicMembers(publicKey);
+    const kid = thumbprintOf(members);
+    if (this.add(kid, publicKey)) this.published.push({ ...members, kid, alg, use: 'sig' } as PublicJwk);
+    return kid;
   }
 }

@@ -15,11 +15,42 @@ export interface RequestCookies extends CookieChannel {
   setCookieHeaders(): string[];
 }
 
+/** A token's HttpOnly cookie and its script-readable CSRF companion, and what of the tokens they hold. */
+interface CookiePair {
+  readonly name: string;
+  readonly path: string;
+  readonly csrfName: string;
+  readonly token: (tokens: IssuedTokens) => string;
+  /** Undefined when the tokens were not issued for this cookie. */
+  readonly csrf: (tokens: IssuedTokens) => string | undefined;
+  readonly maxAgeSeconds: (tokens: IssuedTokens) => number;
+}
+
 export function createTokenCookies(config: Config, origins: AllowedOrigins) {
   const settings = config.cookies;
   const accessInCookie = config.jwt.tokenLocation.includes('cookies');
+  const pairs: CookiePair[] = [
+    {
+      name: settings.refreshName,
+      path: settings.refreshPath,
+      csrfName: settings.refreshCsrfName,
+      token: (tokens) => tokens.refreshToken,
+      csrf: (tokens) => tokens.refreshCsrf,
+      maxAgeSeconds: (tokens) => tokens.refreshExpiresIn,
+    },
+  ];
+  if (accessInCookie) {
+    pairs.push({
+      name: settings.accessName,
+      path: settings.accessPath,
+      csrfName: settings.accessCsrfName,
+      token: (tokens) => tokens.accessToken,
+      csrf: (tokens) => tokens.accessCsrf,
+      maxAgeSeconds: (tokens) => tokens.expiresIn,
+    });
+  }
   return function tokenCookiesOf(request: IncomingMessage): RequestCookies {
-    return new TokenCookies(request, settings, accessInCookie, origins);
+    return new TokenCookies(request, settings, accessInCookie, origins, pairs);
   };
 }
 
@@ -40,6 +71,7 @@ class TokenCookies implements RequestCookies {
     private readonly settings: CookieConfig,
     private readonly accessInCookie: boolean,
     private readonly origins: AllowedOrigins,
+    private readonly pairs: readonly CookiePair[],
   ) {}
 
   get accessToken(): CookieToken | AuthError | undefined {
@@ -55,41 +87,23 @@ class TokenCookies implements RequestCookies {
   }
 
   store(tokens: IssuedTokens): void {
-    const { settings } = this;
-    const refresh = { path: settings.refreshPath, maxAgeSeconds: tokens.refreshExpiresIn };
-    this.write(settings.refreshName, tokens.refreshToken, { ...refresh, httpOnly: true });
-    if (settings.csrfInCookies && tokens.refreshCsrf)
-      this.write(settings.refreshCsrfName, tokens.refreshCsrf, {
-        path: '/',
-        httpOnly: false,
-        maxAgeSeconds: refresh.maxAgeSeconds,
-      });
-    if (!this.accessInCookie || !tokens.accessCsrf) return;
-    const access = { path: settings.accessPath, maxAgeSeconds: tokens.expiresIn };
-    this.write(settings.accessName, tokens.accessToken, { ...access, httpOnly: true });
-    if (settings.csrfInCookies)
-      this.write(settings.accessCsrfName, tokens.accessCsrf, {
-        path: '/',
-        httpOnly: false,
-        maxAgeSeconds: access.maxAgeSeconds,
-      });
+    for (const pair of this.pairs) {
+      const csrf = pair.csrf(tokens);
+      if (csrf === undefined) continue;
+      const maxAgeSeconds = pair.maxAgeSeconds(tokens);
+      this.write(pair.name, pair.token(tokens), { path: pair.path, httpOnly: true, maxAgeSeconds });
+      if (this.settings.csrfInCookies) this.write(pair.csrfName, csrf, { path: '/', httpOnly: false, maxAgeSeconds });
+    }
   }
 
   clear(): void {
-    const { settings } = this;
-    const cookies = [
-      { name: settings.refreshName, path: settings.refreshPath, httpOnly: true },
-      { name: settings.refreshCsrfName, path: '/', httpOnly: false },
-      ...(this.accessInCookie
-        ? [
-            { name: settings.accessName, path: settings.accessPath, httpOnly: true },
-            { name: settings.accessCsrfName, path: '/', httpOnly: false },
-          ]
-        : []),
-    ];
+    const cookies = this.cookies();
     // A client that never had cookies gets no Set-Cookie noise.
-    if (!cookies.some(({ name }) => this.cookies().has(name))) return;
-    for (const { name, ...attributes } of cookies) this.write(name, '', { ...attributes, maxAgeSeconds: 0 });
+    if (!this.pairs.some((pair) => cookies.has(pair.name) || cookies.has(pair.csrfName))) return;
+    for (const pair of this.pairs) {
+      this.write(pair.name, '', { path: pair.path, httpOnly: true, maxAgeSeconds: 0 });
+      this.write(pair.csrfName, '', { path: '/', httpOnly: false, maxAgeSeconds: 0 });
+    }
   }
 
   setCookieHeaders(): string[] {
@@ -152,17 +166,19 @@ export function parseCookieHeader(header: string | undefined): Map<string, strin
  * with neither is no page's (curl, a server) and cannot be forged across sites.
  */
 function pageMayUseCredentials(request: IncomingMessage, origins: AllowedOrigins): boolean {
-  const origin = request.headers.origin;
-  if (origin !== undefined) return isOwnOrigin(origin, request.headers.host) || origins.allows(origin);
-  const referer = request.headers.referer;
-  if (referer === undefined) return true;
-  let refererOrigin: string;
+  const { origin, referer, host } = request.headers;
+  const page = origin ?? (referer === undefined ? undefined : originOf(referer));
+  if (page === undefined) return true;
+  return isOwnOrigin(page, host) || origins.allows(page);
+}
+
+/** A URL's origin; "null" (which nothing allows) for one that is not a URL. */
+function originOf(url: string): string {
   try {
-    refererOrigin = new URL(referer).origin;
+    return new URL(url).origin;
   } catch {
-    return false;
+    return 'null';
   }
-  return isOwnOrigin(refererOrigin, request.headers.host) || origins.allows(refererOrigin);
 }
 
 function isOwnOrigin(origin: string, host: string | undefined): boolean {

@@ -234,6 +234,14 @@ function createReader(env: Env): Reader {
   };
 }
 
+/** The non-empty, trimmed entries of a list setting. */
+function listEntries(raw: string, separator: string | RegExp = ','): string[] {
+  return raw
+    .split(separator)
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 /**
  * PEM text, or a path to a file holding it. No message quotes the value: what was meant as a path
  * may be a pasted key (its body without the BEGIN line), and errors end up in logs.
@@ -340,10 +348,12 @@ function isPlaceholder(text: string): boolean {
 function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warnings: string[]): JwtKeys {
   const privateKeyValue = read.optionalString('JWT_PRIVATE_KEY');
   const privateKeyPem = privateKeyValue === undefined ? undefined : readPem('JWT_PRIVATE_KEY', privateKeyValue);
+  const configuredKey =
+    privateKeyPem === undefined ? undefined : parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(privateKeyPem));
   const algorithm = read.oneOf(
     'JWT_ALGORITHM',
     JWT_ALGORITHMS,
-    defaultAlgorithm(read.optionalString('JWT_SECRET_KEY') !== undefined, privateKeyPem, isProduction),
+    defaultAlgorithm(read.optionalString('JWT_SECRET_KEY') !== undefined, configuredKey, isProduction),
   );
   if (algorithm === 'HS256') {
     if (read.optionalString('JWT_PREVIOUS_PUBLIC_KEYS') !== undefined)
@@ -360,7 +370,7 @@ function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warni
   if (read.optionalString('JWT_PREVIOUS_SECRET_KEYS') !== undefined)
     throw new ConfigError('JWT_PREVIOUS_SECRET_KEYS', `is for HS256: with ${algorithm} use JWT_PREVIOUS_PUBLIC_KEYS`);
   const signingPem = privateKeyPem ?? developmentKeyPair(algorithm, isProduction, dataDir, warnings);
-  const privateKey = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(signingPem));
+  const privateKey = configuredKey ?? parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(signingPem));
   checkKeySuits('JWT_PRIVATE_KEY', algorithm, privateKey);
   const publicKeyValue = read.optionalString('JWT_PUBLIC_KEY');
   if (publicKeyValue !== undefined) checkPublicHalf(privateKey, readPem('JWT_PUBLIC_KEY', publicKeyValue));
@@ -368,10 +378,9 @@ function resolveKeys(read: Reader, isProduction: boolean, dataDir: string, warni
 }
 
 /** Without JWT_ALGORITHM: the algorithm of the key given, or ES256 for the key made in development. */
-function defaultAlgorithm(hasSecret: boolean, privateKeyPem: string | undefined, isProduction: boolean): JwtAlgorithm {
+function defaultAlgorithm(hasSecret: boolean, key: KeyObject | undefined, isProduction: boolean): JwtAlgorithm {
   if (hasSecret) return 'HS256';
-  if (privateKeyPem !== undefined) {
-    const key = parseKey('JWT_PRIVATE_KEY', () => createPrivateKey(privateKeyPem));
+  if (key !== undefined) {
     if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
     if (key.asymmetricKeyType === 'ec') return 'ES256';
     return 'RS256';
@@ -425,11 +434,7 @@ function readPemList(name: string, value: string): string[] {
   const text = value.replace(/\\n/g, '\n');
   const sources = text.includes('-----BEGIN')
     ? [text]
-    : text
-        .split(/[,\n]/)
-        .map((entry) => entry.trim())
-        .filter(Boolean)
-        .map((filePath) => readFileOrFail(name, filePath));
+    : listEntries(text, /[,\n]/).map((filePath) => readFileOrFail(name, filePath));
   const blocks = sources.flatMap((source) => source.match(PEM_BLOCK) ?? []);
   if (blocks.length === 0)
     throw new ConfigError(name, 'holds no PEM key (PEM texts or file paths, comma- or newline-separated)');
@@ -452,11 +457,7 @@ function previousPublicKeys(read: Reader, algorithm: AsymmetricAlgorithm): strin
 function previousSecrets(read: Reader, isProduction: boolean): Buffer[] {
   const value = read.optionalString('JWT_PREVIOUS_SECRET_KEYS');
   if (value === undefined) return [];
-  const entries = value
-    .split(/[,\n]/)
-    .map((entry) => entry.trim())
-    .filter(Boolean);
-  return entries.map((entry, index) => {
+  return listEntries(value, /[,\n]/).map((entry, index) => {
     const name = `JWT_PREVIOUS_SECRET_KEYS (key ${index + 1})`;
     if (Buffer.byteLength(entry) < MIN_SECRET_BYTES)
       throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes`);
@@ -551,6 +552,7 @@ export function loadConfig(env: Env): LoadedConfig {
   const isProduction = !RELAXED_ENVIRONMENTS.includes(nodeEnv);
   // npm runs every script from the project root, so relative paths are relative to it.
   const dataDir = path.resolve(read.string('TESSERA_DATA_DIR', '.data'));
+  const issuer = read.string('JWT_ISSUER', 'tessera');
   const accessTokenTtlSeconds = read.duration('JWT_ACCESS_TOKEN_EXPIRES', '15m', 1, 86400);
   const refreshTokenTtlSeconds = read.duration('JWT_REFRESH_TOKEN_EXPIRES', '30d', 1, 365 * 86400);
   if (refreshTokenTtlSeconds < accessTokenTtlSeconds) {
@@ -588,7 +590,7 @@ export function loadConfig(env: Env): LoadedConfig {
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jwt: {
       keys: resolveKeys(read, isProduction, dataDir, warnings),
-      issuer: read.string('JWT_ISSUER', 'tessera'),
+      issuer,
       audience: read.string('JWT_AUDIENCE', 'tessera'),
       accessTokenTtlSeconds,
       refreshTokenTtlSeconds,
@@ -602,7 +604,7 @@ export function loadConfig(env: Env): LoadedConfig {
     cookies: parseCookies(read),
     wellKnown: {
       maxAgeSeconds: read.duration('JWKS_MAX_AGE', '10m', 0, 86400),
-      discovery: parseDiscovery(read, isProduction),
+      discovery: parseDiscovery(read, isProduction, issuer),
     },
     authCacheTtlSeconds: read.duration('AUTH_CACHE_TTL', '5s', 0, 3600),
     sessions: {
@@ -643,8 +645,7 @@ export function loadConfig(env: Env): LoadedConfig {
  * OIDC_DISCOVERY: on outside production; in production on when JWT_ISSUER is an https URL, which
  * discovery needs (a gateway given the issuer alone finds the keys at its /.well-known address).
  */
-function parseDiscovery(read: Reader, isProduction: boolean): boolean {
-  const issuer = read.string('JWT_ISSUER', 'tessera');
+function parseDiscovery(read: Reader, isProduction: boolean, issuer: string): boolean {
   const issuerIsUrl = /^https:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(issuer);
   const setting = read.oneOf('OIDC_DISCOVERY', ['on', 'off'] as const, isProduction && !issuerIsUrl ? 'off' : 'on');
   if (setting === 'on' && isProduction && !issuerIsUrl) {
@@ -718,10 +719,7 @@ function cookieDomain(raw: string | undefined): string | undefined {
 /** Comma-separated addresses, CIDRs or proxy-addr's names (loopback, linklocal, uniquelocal). */
 function parseTrustProxy(raw: string | undefined): string[] {
   if (raw === undefined) return [];
-  const entries = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
+  const entries = listEntries(raw);
   try {
     proxyaddr.compile(entries);
   } catch (error) {
@@ -738,10 +736,7 @@ function parseCors(read: Reader, isProduction: boolean): CorsConfig {
   // Browsers cap a cached preflight at 2 hours (Chromium) or 24 hours (Firefox).
   const maxAgeSeconds = read.duration('CORS_MAX_AGE', '10m', 0, 86400);
   if (raw === undefined) return { origins: [], allowLoopback: !isProduction, maxAgeSeconds };
-  const entries = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean);
+  const entries = listEntries(raw);
   return { origins: [...new Set(entries.map(parseOrigin))], allowLoopback: false, maxAgeSeconds };
 }
 

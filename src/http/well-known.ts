@@ -33,7 +33,7 @@ export function createWellKnownRoutes(config: Config, keys: KeySet): Record<stri
 }
 
 /** The issuer as a base URL (no trailing slash), or undefined when it is not an http(s) URL. */
-export function issuerUrl(issuer: string): string | undefined {
+function issuerUrl(issuer: string): string | undefined {
   try {
     const url = new URL(issuer);
     return url.protocol === 'https:' || url.protocol === 'http:' ? issuer.replace(/\/+$/, '') : undefined;

@@ -1,6 +1,8 @@
 // A browser's cookie jar for a page on another origin, as much of it as a cookie-mode client
 // leans on: Set-Cookie kept per name and path, Max-Age and Expires honoured (0 deletes), cookies
 // sent back by path, and only for `credentials: 'include'`, as a cross-origin page's fetch does.
+import { parseSetCookie } from './cookie-requests.js';
+
 export interface StoredCookie {
   readonly name: string;
   readonly value: string;
@@ -58,16 +60,9 @@ export class CookieJar {
   }
 
   private store(setCookie: string, requestPath: string): void {
-    const [pair = '', ...attributeParts] = setCookie.split(';');
-    const separator = pair.indexOf('=');
-    if (separator <= 0) return;
-    const name = pair.slice(0, separator).trim();
-    const value = pair.slice(separator + 1).trim();
-    const attributes = new Map<string, string>();
-    for (const part of attributeParts) {
-      const [key = '', ...rest] = part.split('=');
-      attributes.set(key.trim().toLowerCase(), rest.join('=').trim());
-    }
+    const parsed = parseSetCookie(setCookie);
+    if (!parsed) return;
+    const { name, value, attributes } = parsed;
     const givenPath = attributes.get('path');
     const path = givenPath?.startsWith('/') ? givenPath : defaultPath(requestPath);
     const key = `${name};${path}`;

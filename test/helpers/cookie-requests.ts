@@ -52,16 +52,24 @@ export function post<T = any>(
 export function parseSetCookies(headers: readonly string[]): Map<string, SetCookie> {
   const cookies = new Map<string, SetCookie>();
   for (const header of headers) {
-    const [pair, ...attributeParts] = header.split(';').map((part) => part.trim());
-    const equals = pair.indexOf('=');
-    const attributes = new Map<string, string>();
-    for (const part of attributeParts) {
-      const at = part.indexOf('=');
-      attributes.set((at === -1 ? part : part.slice(0, at)).toLowerCase(), at === -1 ? '' : part.slice(at + 1));
-    }
-    cookies.set(pair.slice(0, equals), { value: pair.slice(equals + 1), attributes });
+    const parsed = parseSetCookie(header);
+    if (parsed) cookies.set(parsed.name, { value: parsed.value, attributes: parsed.attributes });
   }
   return cookies;
+}
+
+/** One Set-Cookie header: name, value and attributes; undefined when it names no cookie. */
+export function parseSetCookie(header: string): (SetCookie & { name: string }) | undefined {
+  const [pair = '', ...attributeParts] = header.split(';');
+  const equals = pair.indexOf('=');
+  if (equals <= 0) return undefined;
+  const attributes = new Map<string, string>();
+  for (const part of attributeParts) {
+    const at = part.indexOf('=');
+    const key = at === -1 ? part : part.slice(0, at);
+    attributes.set(key.trim().toLowerCase(), at === -1 ? '' : part.slice(at + 1).trim());
+  }
+  return { name: pair.slice(0, equals).trim(), value: pair.slice(equals + 1).trim(), attributes };
 }
 
 /** A Cookie header from name/value pairs (repeats allowed, as a browser may send them). */

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Orm } from '../db/orm.js';
+import { refuseUnlessReading } from './read-only.js';
 import { sendJson } from './send-json.js';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
 /** GET /healthz: 200 while the database answers within the deadline, 503 otherwise. */
 export async function sendHealth(orm: Orm, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  if (request.method !== 'GET' && request.method !== 'HEAD')
-    return sendJson(response, 405, { error: 'method not allowed' });
+  if (refuseUnlessReading(request, response)) return;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

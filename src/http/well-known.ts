@@ -7,7 +7,7 @@ import type { KeySet } from '../auth/keys.js';
 import type { Config } from '../config.js';
 import type { Route } from './handler.js';
 import { JSON_CONTENT_SECURITY_POLICY } from './response-headers.js';
-import { sendJson } from './send-json.js';
+import { refuseUnlessReading } from './read-only.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
@@ -65,11 +65,8 @@ type Send = (request: IncomingMessage, response: ServerResponse, maxAgeSeconds: 
 function renderOnce(body: string, contentType: string): Send {
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   return (request, response, maxAgeSeconds) => {
+    if (refuseUnlessReading(request, response, ['OPTIONS'])) return;
     const method = request.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
-      sendJson(response, 405, { error: 'method not allowed' });
-      return;
-    }
     response.setHeader('access-control-allow-origin', '*');
     response.setHeader('x-content-type-options', 'nosniff');
     response.setHeader('content-security-policy', JSON_CONTENT_SECURITY_POLICY);

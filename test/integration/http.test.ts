@@ -50,9 +50,10 @@ test('GET /healthz reports the database as up', async () => {
   expect(await response.json()).toEqual({ status: 'ok', database: 'up' });
 });
 
-test('POST /healthz is refused with 405', async () => {
+test('POST /healthz is refused with 405, naming the methods it takes', async () => {
   const response = await fetch(new URL('/healthz', app.url), { method: 'POST' });
   expect(response.status).toBe(405);
+  expect(response.headers.get('allow')).toBe('GET, HEAD');
 });
 
 test('any other path is answered 404', async () => {

@@ -165,6 +165,7 @@ describe.each(ALGORITHMS)('a server signing with %s', (algorithm) => {
     expect(await head.text()).toBe('');
     const post = await fetch(url, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 
   test('serves a discovery document whose issuer is JWT_ISSUER and whose jwks_uri jose can use', async () => {

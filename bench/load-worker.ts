@@ -84,6 +84,18 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
       },
     ];
   }
+  if (spec.template) {
+    const parts = spec.template.split('{n}');
+    const cycle = spec.cycle ?? [''];
+    const bodyFor = (n: number) => parts.join(String(n)).replaceAll('{cycle}', cycle[n % cycle.length]);
+    return [
+      {
+        ...base,
+        setupRequest: (request) => ({ ...request, body: bodyFor(next++) }),
+        onResponse: (status, text) => void note(status, text),
+      },
+    ];
+  }
   const onResponse = (status: number, text: string) => void note(status, text);
   if (spec.tokens) {
     // One prepared request per token, cycled by autocannon itself: a per-request setupRequest

@@ -28,7 +28,8 @@ export const USAGE = `npm run bench -- [options]
   --login-connections <n>  connections for login, and argon2-raw's calls in flight (default 8; --smoke: 4)
   --users <n>              users seeded through signup (default 200; --smoke: 40)
   --tasks <n>              tasks per user (default 5; --smoke: 2)
-  --scenarios <a,b,...>    run only these (control, me, myTasks, login, refresh, me-under-login-load, argon2-raw)
+  --scenarios <a,b,...>    run only these (control, me, myTasks, login, refresh, me-under-login-load, argon2-raw,
+                           register-new, register-taken, reset-known, reset-unknown)
   --smoke                  a short run for CI: fails only on errors or a scenario that did not complete
   --strict                 also exit non-zero when a target is missed
   --cpu-prof               run the server with --cpu-prof (profiles in dist/bench-profiles/) and print its top functions

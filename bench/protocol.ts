@@ -25,6 +25,10 @@ export interface LoadSpec extends RoundSpec {
   tokenHeader?: string;
   /** One body per request, rotated (logins of distinct users). */
   bodies?: string[];
+  /** A body whose every `{n}` becomes the request's own number: a fresh account per request. */
+  template?: string;
+  /** With `template`: its `{cycle}` becomes these values in turn (the seeded users' emails). */
+  cycle?: string[];
   /** Refresh tokens, one per session chain: each chain is used by one request at a time. */
   chains?: string[];
 }

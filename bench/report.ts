@@ -34,10 +34,30 @@ export interface Target {
 }
 
 const RSS_LIMIT_MB = 250;
+/** How far from 1 the ratio of two answers that must not tell each other apart may drift. */
+const SAME_TIME_TOLERANCE = 0.1;
+
+const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+
+const check = (name: string, value: number | undefined, goal: string, test: (v: number) => boolean): Target => ({
+  name,
+  value,
+  goal,
+  pass: value === undefined ? undefined : test(value),
+});
+
+/** An answer that tells nothing takes the same time either way: the two sides' ratio is 1. */
+function sameTime(name: string, side: ScenarioRow | undefined, other: ScenarioRow | undefined): Target[] {
+  const within = (v: number) => v >= 1 - SAME_TIME_TOLERANCE && v <= 1 + SAME_TIME_TOLERANCE;
+  const goal = `${1 - SAME_TIME_TOLERANCE} - ${1 + SAME_TIME_TOLERANCE}`;
+  return [
+    check(`${name} throughput`, ratio(side?.requestsPerSecond, other?.requestsPerSecond), goal, within),
+    check(`${name} p50`, ratio(side?.p50Ms, other?.p50Ms), goal, within),
+  ];
+}
 
 export function evaluateTargets(rows: ScenarioRow[]): Target[] {
   const row = (name: string) => rows.find((r) => r.name === name && r.completed);
-  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
   const me = row('me');
   const control = row('control');
   const login = row('login');
@@ -47,12 +67,6 @@ export function evaluateTargets(rows: ScenarioRow[]): Target[] {
   const peakRss = rows
     .filter((r) => r.completed)
     .reduce<number | undefined>((max, r) => Math.max(max ?? 0, r.serverPeakRssMb), undefined);
-  const check = (name: string, value: number | undefined, goal: string, test: (v: number) => boolean): Target => ({
-    name,
-    value,
-    goal,
-    pass: value === undefined ? undefined : test(value),
-  });
   return [
     check(
       'me / control throughput',
@@ -69,6 +83,8 @@ export function evaluateTargets(rows: ScenarioRow[]): Target[] {
     ),
     check('me p99 under login load / idle me p99', ratio(underLoad?.p99Ms, me?.p99Ms), '<= 3', (v) => v <= 3),
     check('server peak RSS, every scenario (MB)', peakRss, `< ${RSS_LIMIT_MB}`, (v) => v < RSS_LIMIT_MB),
+    ...sameTime('register taken / new email', row('register-taken'), row('register-new')),
+    ...sameTime('requestPasswordReset known / unknown', row('reset-known'), row('reset-unknown')),
   ];
 }
 

@@ -1,5 +1,6 @@
 // The bench's scenarios, each as the worker processes it needs. Workers of one scenario warm
 // up together and start measuring together; the first worker's figures make the scenario's row.
+import { randomBytes } from 'node:crypto';
 import type { Argon2Spec, LoadSpec, RoundSpec } from './protocol.js';
 import type { Seed } from './seed.js';
 
@@ -34,6 +35,10 @@ export const SCENARIO_NAMES = [
   'login',
   'argon2-raw',
   'me-under-login-load',
+  'register-new',
+  'register-taken',
+  'reset-known',
+  'reset-unknown',
 ] as const;
 
 const body = (query: string, variables?: Record<string, unknown>) =>
@@ -42,6 +47,10 @@ const CONTROL = body('{ __typename }');
 const ME = body('{ me { id username email roles } }');
 const MY_TASKS = body('{ myTasks { id title done createdAt } }');
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresIn } }';
+const REGISTER = 'mutation Register($input: SignupInput!) { register(input: $input) }';
+const REQUEST_RESET = 'mutation RequestReset($email: String!) { requestPasswordReset(email: $email) }';
+/** A strong password of its own for every registration (the username is in none of them). */
+const REGISTER_PASSWORD = 'bench register passphrase 31';
 
 export function buildScenarios(context: ScenarioContext): Scenario[] {
   const timing: RoundSpec = {
@@ -62,6 +71,17 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
       body(LOGIN, { input: { usernameOrEmail: user.username, password: user.password } }),
     ),
   });
+  // Every registration needs a username of its own (a taken one is refused before any work):
+  // `{n}` is the request's number. The taken side rotates the seeded users' emails, so that no
+  // address reaches its mail limit.
+  const run = randomBytes(3).toString('hex');
+  const seededEmails = context.seed.users.map((user) => `${user.username}@example.com`);
+  const register = (label: string, email: string, cycle?: string[]) =>
+    load(label, {
+      connections: context.loginConnections,
+      template: body(REGISTER, { input: { username: `${label}_${run}_{n}`, email, password: REGISTER_PASSWORD } }),
+      cycle,
+    });
   // The scenarios run in this order in every round: the two of each ratio side by side (control
   // and me, login and argon2-raw), so that the machine's drift between them is a few seconds'.
   return [
@@ -102,5 +122,37 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
       ],
     },
     { name: 'me-under-login-load', what: 'me while logins run in parallel (row: me)', workers: [me, login] },
+    // The two sides of each ratio side by side: register's answer must not tell a taken email
+    // from a new one, nor requestPasswordReset's a known address from an unknown one.
+    {
+      name: 'register-new',
+      what: 'register, a new username and a new email each',
+      workers: [register('rn', `rn_${run}_{n}@example.com`)],
+    },
+    {
+      name: 'register-taken',
+      what: `register, a new username and the ${seededEmails.length} seeded users' emails rotated`,
+      workers: [register('rt', '{cycle}', seededEmails)],
+    },
+    {
+      name: 'reset-known',
+      what: `requestPasswordReset, the ${seededEmails.length} seeded users' addresses rotated`,
+      workers: [
+        load('reset-known', {
+          connections: context.loginConnections,
+          bodies: seededEmails.map((email) => body(REQUEST_RESET, { email })),
+        }),
+      ],
+    },
+    {
+      name: 'reset-unknown',
+      what: 'requestPasswordReset, an address without an account each',
+      workers: [
+        load('reset-unknown', {
+          connections: context.loginConnections,
+          template: body(REQUEST_RESET, { email: `nobody_${run}_{n}@example.com` }),
+        }),
+      ],
+    },
   ];
 }

@@ -5,10 +5,12 @@ import { Migration20261123000000_initial } from './Migration20261123000000_initi
 import { Migration20261123010000_rate_limits } from './Migration20261123010000_rate_limits.js';
 import { Migration20261202233006_session_generation } from './Migration20261202233006_session_generation.js';
 import { Migration20261203080000_session_transport } from './Migration20261203080000_session_transport.js';
+import { Migration20261203113134_mail_and_account_tokens } from './Migration20261203113134_mail_and_account_tokens.js';
 
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
   { name: 'Migration20261123010000_rate_limits', class: Migration20261123010000_rate_limits },
   { name: 'Migration20261202233006_session_generation', class: Migration20261202233006_session_generation },
   { name: 'Migration20261203080000_session_transport', class: Migration20261203080000_session_transport },
+  { name: 'Migration20261203113134_mail_and_account_tokens', class: Migration20261203113134_mail_and_account_tokens },
 ];

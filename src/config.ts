@@ -109,7 +109,7 @@ export interface Config {
     readonly fastPaths: boolean;
   };
   readonly throttle: {
-    /** Credential attempts (login, signup, reauthenticate, changePassword) per client IP per window. */
+    /** Credential attempts (login, signup, reauthenticate, changePassword, requestPasswordReset, resetPassword) per client IP per window. */
     readonly ipAttempts: number;
     /** Refreshes per client IP per window. */
     readonly ipRefreshes: number;
@@ -120,12 +120,17 @@ export interface Config {
     readonly accountFailures: number;
     readonly accountWindowSeconds: number;
     readonly accountLockSeconds: number;
+    /** Mails one address or account may be sent on request (verification, reset) per mailWindowSeconds. */
+    readonly mailRequests: number;
+    readonly mailWindowSeconds: number;
   };
   /** proxy-addr trust list: the proxies whose X-Forwarded-For is believed. Empty: the socket only. */
   readonly trustProxy: readonly string[];
   readonly cors: CorsConfig;
   /** Whether `/` serves the demo front-end (demo/): on by default outside production only. */
   readonly demoPage: boolean;
+  readonly mail: MailConfig;
+  readonly accountFlows: AccountFlowsConfig;
 }
 
 export const TOKEN_LOCATIONS = ['headers', 'cookies'] as const;
@@ -160,6 +165,43 @@ export interface CorsConfig {
   /** Any http(s) origin on localhost, 127.0.0.1 or [::1]: the default outside production. */
   readonly allowLoopback: boolean;
   readonly maxAgeSeconds: number;
+}
+
+export const MAIL_LINK_FLOWS = ['verifyEmail', 'resetPassword', 'confirmEmailChange'] as const;
+export type MailLinkFlow = (typeof MAIL_LINK_FLOWS)[number];
+
+export interface MailConfig {
+  /** MAIL_FLOWS: off removes every flow that needs mail (their mutations answer FORBIDDEN, MAIL_DISABLED). */
+  readonly enabled: boolean;
+  /** smtp:// or smtps:// with its credentials; never logged. Unset: .eml files in `fileDir` (not in production). */
+  readonly smtpUrl: string | undefined;
+  readonly from: string;
+  readonly fileDir: string;
+  /** The front-end's base URL: every link in a mail starts here. */
+  readonly appUrl: string;
+  /** The path each link opens on the front-end, with `?token=` appended. */
+  readonly linkPaths: Readonly<Record<MailLinkFlow, string>>;
+  readonly pollIntervalSeconds: number;
+  /** The first retry's delay; each further one doubles, up to retryMaxSeconds. */
+  readonly retryBaseSeconds: number;
+  readonly retryMaxSeconds: number;
+  readonly maxAttempts: number;
+  /** How long a claimed mail is left to its worker before another may try it. */
+  readonly sendTimeoutSeconds: number;
+  /** Sent and given-up mails are deleted after this. */
+  readonly retentionSeconds: number;
+}
+
+export const SIGNUP_MODES = ['open', 'verified'] as const;
+export type SignupMode = (typeof SIGNUP_MODES)[number];
+
+export interface AccountFlowsConfig {
+  readonly signupMode: SignupMode;
+  /** Login refuses an account whose address is not verified (EMAIL_NOT_VERIFIED). Implied by SIGNUP_MODE=verified. */
+  readonly requireVerifiedEmail: boolean;
+  readonly passwordResetTtlSeconds: number;
+  readonly emailVerificationTtlSeconds: number;
+  readonly emailChangeTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -575,11 +617,15 @@ export function loadConfig(env: Env): LoadedConfig {
     );
   }
 
+  const keys = resolveKeys(read, isProduction, dataDir, warnings);
+  const port = read.integer('PORT', 4000, 0, 65535);
+  const mail = parseMail(read, isProduction, dataDir, port);
+
   const config: Config = {
     nodeEnv,
     isProduction,
     host: read.string('HOST', '127.0.0.1'),
-    port: read.integer('PORT', 4000, 0, 65535),
+    port,
     databaseUrl: validateDatabaseUrl(read.optionalString('DATABASE_URL')),
     databaseListenUrl: validateDatabaseUrl(read.optionalString('DATABASE_LISTEN_URL'), 'DATABASE_LISTEN_URL'),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
@@ -589,7 +635,7 @@ export function loadConfig(env: Env): LoadedConfig {
     threadPoolNice: read.integer('THREAD_POOL_NICE', 10, 0, 19),
     logLevel: read.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jwt: {
-      keys: resolveKeys(read, isProduction, dataDir, warnings),
+      keys,
       issuer,
       audience: read.string('JWT_AUDIENCE', 'tessera'),
       accessTokenTtlSeconds,
@@ -633,10 +679,14 @@ export function loadConfig(env: Env): LoadedConfig {
       accountFailures: read.integer('ACCOUNT_LOCK_FAILURES', 5, 1, 1000),
       accountWindowSeconds: read.duration('ACCOUNT_LOCK_WINDOW', '15m', 1, 86400),
       accountLockSeconds: read.duration('ACCOUNT_LOCK_DURATION', '15m', 1, 86400),
+      mailRequests: read.integer('RATE_LIMIT_MAIL_REQUESTS', 5, 1, 1000),
+      mailWindowSeconds: read.duration('RATE_LIMIT_MAIL_WINDOW', '1h', 1, 7 * 86400),
     },
     trustProxy: parseTrustProxy(read.optionalString('TRUST_PROXY')),
     cors: parseCors(read, isProduction),
     demoPage: read.oneOf('DEMO_PAGE', ['on', 'off'] as const, isProduction ? 'off' : 'on') === 'on',
+    mail,
+    accountFlows: parseAccountFlows(read, mail),
   };
   return { config: deepFreeze(config), warnings };
 }
@@ -766,6 +816,95 @@ function parseOrigin(entry: string): string {
     );
   }
   return url.origin;
+}
+
+function parseMail(read: Reader, isProduction: boolean, dataDir: string, port: number): MailConfig {
+  const enabled = read.oneOf('MAIL_FLOWS', ['on', 'off'] as const, 'on') === 'on';
+  const smtpUrl = parseSmtpUrl(read.optionalString('SMTP_URL'));
+  if (enabled && isProduction && smtpUrl === undefined) {
+    throw new ConfigError('SMTP_URL', 'is required in production while MAIL_FLOWS is on (smtp://user:pass@host:587)');
+  }
+  const appUrl = read.optionalString('APP_URL');
+  if (enabled && isProduction && appUrl === undefined) {
+    throw new ConfigError('APP_URL', "is required in production while MAIL_FLOWS is on: the front-end's base URL");
+  }
+  const retryBaseSeconds = read.duration('MAIL_RETRY_BASE', '10s', 1, 86400);
+  const retryMaxSeconds = read.duration('MAIL_RETRY_MAX', '1h', 1, 7 * 86400);
+  if (retryMaxSeconds < retryBaseSeconds)
+    throw new ConfigError('MAIL_RETRY_MAX', 'must not be shorter than MAIL_RETRY_BASE');
+  const path = (variable: string, fallback: string) => linkPath(variable, read.string(variable, fallback));
+  return {
+    enabled,
+    smtpUrl,
+    from: read.string('MAIL_FROM', 'Tessera <no-reply@localhost>'),
+    fileDir: `${dataDir}/mail`,
+    // The demo page's address as `npm start` prints it: a link opens the same origin, with its cookies.
+    appUrl: parseAppUrl(appUrl ?? `http://127.0.0.1:${port}`),
+    linkPaths: {
+      verifyEmail: path('MAIL_VERIFY_EMAIL_PATH', '/verify-email'),
+      resetPassword: path('MAIL_RESET_PASSWORD_PATH', '/reset-password'),
+      confirmEmailChange: path('MAIL_CONFIRM_EMAIL_CHANGE_PATH', '/confirm-email-change'),
+    },
+    pollIntervalSeconds: read.duration('MAIL_POLL_INTERVAL', '1s', 1, 3600),
+    retryBaseSeconds,
+    retryMaxSeconds,
+    maxAttempts: read.integer('MAIL_MAX_ATTEMPTS', 12, 1, 1000),
+    sendTimeoutSeconds: read.duration('MAIL_SEND_TIMEOUT', '30s', 1, 600),
+    retentionSeconds: read.duration('MAIL_RETENTION', '7d', 0, 365 * 86400),
+  };
+}
+
+function parseSmtpUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  // The value holds a password: the message never repeats it.
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+    throw new ConfigError('SMTP_URL', 'must be smtp://[user:pass@]host[:port] or smtps://...');
+  }
+  return raw.trim();
+}
+
+function parseAppUrl(raw: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError('APP_URL', `must be an http(s) URL without query or fragment, got "${raw}"`);
+  }
+  return url.href.replace(/\/$/, '');
+}
+
+function linkPath(variable: string, raw: string): string {
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(raw)) {
+    throw new ConfigError(variable, `must be a path starting with /, without query or fragment, got "${raw}"`);
+  }
+  return raw;
+}
+
+function parseAccountFlows(read: Reader, mail: MailConfig): AccountFlowsConfig {
+  const signupMode = read.oneOf('SIGNUP_MODE', SIGNUP_MODES, 'open');
+  const requireVerifiedEmail = signupMode === 'verified' || read.boolean('REQUIRE_VERIFIED_EMAIL', false);
+  if (!mail.enabled && requireVerifiedEmail) {
+    throw new ConfigError(
+      signupMode === 'verified' ? 'SIGNUP_MODE' : 'REQUIRE_VERIFIED_EMAIL',
+      'needs the mail flows: nobody could verify an address with MAIL_FLOWS=off',
+    );
+  }
+  return {
+    signupMode,
+    requireVerifiedEmail,
+    passwordResetTtlSeconds: read.duration('PASSWORD_RESET_TOKEN_EXPIRES', '1h', 1, 7 * 86400),
+    emailVerificationTtlSeconds: read.duration('EMAIL_VERIFICATION_TOKEN_EXPIRES', '24h', 1, 30 * 86400),
+    emailChangeTtlSeconds: read.duration('EMAIL_CHANGE_TOKEN_EXPIRES', '24h', 1, 30 * 86400),
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -22,6 +22,11 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
         '*.accessToken',
         '*.refreshToken',
         '*.deviceToken',
+        // A mailed link's token (the development .eml mode logs the whole link, on purpose).
+        'token',
+        '*.token',
+        'smtpUrl',
+        '*.smtpUrl',
         'authorization',
         '*.authorization',
         'headers.authorization',

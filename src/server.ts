@@ -1,6 +1,6 @@
 // The HTTP face of Tessera, composed from its parts: Apollo, the HTTP routes (/graphql, /healthz,
-// the demo page at /) and the background jobs. createServer never listens by itself, so tests
-// build as many as they like.
+// the demo page at /), the background jobs and the mail worker. createServer never listens by
+// itself, so tests build as many as they like.
 import type { ApolloServer } from '@apollo/server';
 import type { Server } from 'node:http';
 import { createBackgroundJobs } from './auth/background-jobs.js';
@@ -20,6 +20,7 @@ import { createHttpServer } from './http/http-server.js';
 import { createTokenCookies } from './http/token-cookies.js';
 import { createWellKnownRoutes } from './http/well-known.js';
 import type { Logger } from './logger.js';
+import { createMailWorker } from './mail/worker.js';
 
 export interface ServerOptions extends AuthServiceOptions {
   readonly config: Config;
@@ -47,11 +48,13 @@ export async function createServer({
   logger,
   ...serviceOptions
 }: ServerOptions): Promise<TesseraServer> {
-  const services = createAuthServices(config, databaseUrl, serviceOptions);
+  const services = createAuthServices(config, databaseUrl, { ...serviceOptions, logger });
   const apollo = createApollo(await buildTesseraSchema({ fastPaths: config.graphql.fastPaths }), config, logger);
   await apollo.start();
   const jobs = createBackgroundJobs(config, orm, services, config.databaseListenUrl ?? databaseUrl, logger);
   await jobs.start();
+  const mailWorker = createMailWorker(config, orm, logger);
+  mailWorker.start();
 
   const origins = createAllowedOrigins(config.cors);
   const serveGraphQL = createGraphQLRoute({
@@ -86,6 +89,7 @@ export async function createServer({
       await http.stop();
       await apollo.stop();
       await jobs.stop();
+      await mailWorker.stop();
       await services.close();
     },
   };

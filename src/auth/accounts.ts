@@ -3,17 +3,23 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { type Role, TokenTransport, User } from '../db/entities/index.js';
+import type { Config } from '../config.js';
+import { OneTimeTokenPurpose, type Role, TokenTransport, User } from '../db/entities/index.js';
+import { MailKind } from '../mail/mail-kind.js';
+import type { Outbox } from '../mail/outbox.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
-import { AuthError, AuthFailure } from './auth-error.js';
+import { AuthError, AuthFailure, invalidCredentials } from './auth-error.js';
 import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './passwords.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { withInvalidations } from './invalidation.js';
 import type { CandidateAccount, LoginStatements, PresentedDevice } from './login-statements.js';
+import type { OneTimeTokens } from './one-time-tokens.js';
 import type { PrincipalService } from './principal.js';
-import { type Counter, judgeIp, type Throttle, ThrottledAction } from './throttle.js';
+import { type Counter, judgeIp, type Throttle, ThrottledAction, ThrottledError } from './throttle.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { toUserView, type UserView } from './user-view.js';
+import { queueVerificationLink } from './verification-link.js';
+import type { ViewerPasswordCheck } from './viewer-password.js';
 
 const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
 const EMAIL_MAX_LENGTH = 254;
@@ -47,23 +53,19 @@ export function normalizeUsername(raw: string): { username: string; key: string 
   return { username: raw, key: raw.toLowerCase() };
 }
 
-export function normalizeEmail(raw: string): { email: string; key: string } {
+export function normalizeEmail(raw: string, field = 'email'): { email: string; key: string } {
   const email = raw.trim();
   if (email.length > EMAIL_MAX_LENGTH || !emailSchema.safeParse(email).success) {
-    throw new AuthError(AuthFailure.INVALID_EMAIL, 'Email address is not valid', 'email');
+    throw new AuthError(AuthFailure.INVALID_EMAIL, 'Email address is not valid', field);
   }
   return { email, key: email.toLowerCase() };
 }
 
-function accountExists(field: 'username' | 'email'): AuthError {
+export function accountExists(field: 'username' | 'email'): AuthError {
   return new AuthError(AuthFailure.ACCOUNT_EXISTS, `An account with this ${field} already exists`, field);
 }
 
 type CandidateUser = NonNullable<CandidateAccount['user']>;
-
-function invalidCredentials(): AuthError {
-  return new AuthError(AuthFailure.INVALID_CREDENTIALS, 'Invalid username, email or password');
-}
 
 export class AccountService {
   constructor(
@@ -72,9 +74,17 @@ export class AccountService {
     private readonly throttle: Throttle,
     private readonly statements: LoginStatements,
     private readonly principals: PrincipalService,
+    private readonly oneTimeTokens: OneTimeTokens,
+    private readonly outbox: Outbox,
+    private readonly flows: Config['accountFlows'],
+    private readonly viewerPassword: ViewerPasswordCheck,
   ) {}
 
   async signup(em: EntityManager, input: SignupRequest, meta: RequestMeta): Promise<IssuedTokens> {
+    // SIGNUP_MODE=verified: signup, which tells whether an email has an account, is closed.
+    if (this.flows.signupMode === 'verified') {
+      throw new AuthError(AuthFailure.SIGNUP_DISABLED, 'Sign-up is closed on this server: use register');
+    }
     await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
@@ -83,17 +93,31 @@ export class AccountService {
     const existing = await em.findOne(User, { $or: [{ usernameKey }, { emailKey }] }, { fields: ['usernameKey'] });
     if (existing) throw accountExists(existing.usernameKey === usernameKey ? 'username' : 'email');
     const passwordHash = await this.passwords.hash(password);
+    let tokens: IssuedTokens | undefined;
     try {
-      return await em.transactional((tx) => {
+      tokens = await em.transactional(async (tx) => {
         const user = tx.create(User, { username, usernameKey, email, emailKey, passwordHash });
         tx.persist(user);
-        const tokens = this.sessions.open(tx, user, meta, input.transport ?? TokenTransport.BODY);
-        recordAuthEvent(tx, { type: AuthEventKind.SIGNUP, userId: user.id, sessionId: tokens.sessionId, ip: meta.ip });
-        return Promise.resolve(tokens);
+        if (this.flows.requireVerifiedEmail) {
+          // No session for an address nobody proved, as at login: the account waits for its link.
+          await queueVerificationLink(tx, user, this.oneTimeTokens, this.outbox, this.flows);
+          recordAuthEvent(tx, { type: AuthEventKind.SIGNUP, userId: user.id, ip: meta.ip });
+          return undefined;
+        }
+        const opened = this.sessions.open(tx, user, meta, input.transport ?? TokenTransport.BODY);
+        recordAuthEvent(tx, { type: AuthEventKind.SIGNUP, userId: user.id, sessionId: opened.sessionId, ip: meta.ip });
+        return opened;
       });
     } catch (error) {
       throw this.translateUniqueViolation(error);
     }
+    if (!tokens) {
+      throw new AuthError(
+        AuthFailure.EMAIL_NOT_VERIFIED,
+        'The account is made: follow the link mailed to its address, then log in',
+      );
+    }
+    return tokens;
   }
 
   /** Two simultaneous sign-ups race past the courtesy check; the constraint decides. */
@@ -104,12 +128,20 @@ export class AccountService {
     return error;
   }
 
-  /** For operators (npm run user:create): an account with chosen roles, no session. */
+  /** For operators (npm run user:create): an account with chosen roles, no session, its address taken as verified. */
   async createUser(em: EntityManager, input: SignupRequest & { roles: Role[] }): Promise<UserView> {
     const { username, key: usernameKey } = normalizeUsername(input.username);
     const { email, key: emailKey } = normalizeEmail(input.email);
     const passwordHash = await this.passwords.hash(checkPasswordPolicy(input.password, [username, email]));
-    const user = em.create(User, { username, usernameKey, email, emailKey, passwordHash, roles: input.roles });
+    const user = em.create(User, {
+      username,
+      usernameKey,
+      email,
+      emailKey,
+      passwordHash,
+      roles: input.roles,
+      emailVerifiedAt: new Date(),
+    });
     try {
       await em.persist(user).flush();
     } catch (error) {
@@ -118,11 +150,48 @@ export class AccountService {
     return toUserView(user);
   }
 
-  /** Charges the attempt to its counters, checks the password, then opens the session. */
-  async login(input: LoginRequest, meta: RequestMeta): Promise<IssuedTokens> {
+  /**
+   * Charges the attempt to its counters, checks the password, then opens the session. `em` is
+   * used only to mail a new verification link when REQUIRE_VERIFIED_EMAIL refuses the login.
+   */
+  async login(em: EntityManager, input: LoginRequest, meta: RequestMeta): Promise<IssuedTokens> {
     const attempt = await this.chargeAttempt(input, meta);
     const { user, newHash } = await this.checkPassword(attempt.user, input.password, meta);
+    if (this.flows.requireVerifiedEmail && !user.emailVerified) {
+      await this.refuseUnverified(em, user.id, attempt.charged, meta);
+    }
     return this.openSession(user, attempt.charged, newHash, meta, input.transport ?? TokenTransport.BODY);
+  }
+
+  /**
+   * The password was right but the address is not proven: the user cannot sign in to ask for a
+   * link, so the refusal mails one (within the per-account mail limit). The attempt's count is
+   * cleared as a success would: the owner who then verifies must not find the account locked.
+   */
+  private async refuseUnverified(
+    em: EntityManager,
+    userId: string,
+    charged: Counter,
+    meta: RequestMeta,
+  ): Promise<never> {
+    await this.throttle.clear(charged);
+    const refusal = new AuthError(
+      AuthFailure.EMAIL_NOT_VERIFIED,
+      'Verify your email address first: a new link is on its way',
+    );
+    try {
+      await this.throttle.consumeMailRequest(`user:${userId}`);
+    } catch (error) {
+      if (error instanceof ThrottledError) throw refusal;
+      throw error;
+    }
+    await em.transactional(async (tx) => {
+      const user = await tx.findOne(User, { id: userId, emailVerifiedAt: null });
+      if (!user) return;
+      await queueVerificationLink(tx, user, this.oneTimeTokens, this.outbox, this.flows);
+      recordAuthEvent(tx, { type: AuthEventKind.EMAIL_VERIFICATION_REQUESTED, userId, ip: meta.ip });
+    });
+    throw refusal;
   }
 
   /**
@@ -235,13 +304,14 @@ export class AccountService {
     password: string,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    await this.confirmViewerPassword(em, viewer, password, meta);
+    await this.viewerPassword.confirm(em, viewer, password, meta);
     return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED);
   }
 
   /**
    * Sets a new password, ends every other session of the user (whoever else held one may have
-   * known the old password) and returns fresh tokens for this one.
+   * known the old password), retires outstanding reset links, notifies the owner by mail and
+   * returns fresh tokens for this session.
    */
   async changePassword(
     em: EntityManager,
@@ -250,7 +320,7 @@ export class AccountService {
     newPassword: string,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    const user = await this.confirmViewerPassword(em, viewer, currentPassword, meta);
+    const user = await this.viewerPassword.confirm(em, viewer, currentPassword, meta);
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
     return withInvalidations(em, this.principals, async (tx) => {
@@ -264,6 +334,17 @@ export class AccountService {
         viewer.sessionId,
       );
       const tokens = await this.sessions.reissueFreshIn(tx, viewer.sessionId, meta, AuthEventKind.PASSWORD_CHANGED);
+      // A reset link mailed before the change must not undo it.
+      // Whoever knew the old password may have asked for a reset or an email change: both links die.
+      await this.oneTimeTokens.retire(tx, user.id, [
+        OneTimeTokenPurpose.PASSWORD_RESET,
+        OneTimeTokenPurpose.EMAIL_CHANGE,
+      ]);
+      this.outbox.queue(tx, {
+        kind: MailKind.PASSWORD_CHANGED,
+        to: user.email,
+        params: { username: user.username, how: 'changed' },
+      });
       return { result: tokens, invalidations: [...ended, { session: viewer.sessionId }] };
     });
   }
@@ -280,31 +361,5 @@ export class AccountService {
       });
       return { result: undefined, invalidations: [{ user: viewer.userId }] };
     });
-  }
-
-  /**
-   * The signed-in user's password check, throttled per IP like a login and counted per session
-   * rather than on the account: a stranger's failures at login must not stop the owner from
-   * confirming or changing their password, and a stolen session gets its own few guesses.
-   */
-  private async confirmViewerPassword(
-    em: EntityManager,
-    viewer: ViewerRef,
-    password: string,
-    meta: RequestMeta,
-  ): Promise<User> {
-    const userId = viewer.userId;
-    const sessionKey = `session:${viewer.sessionId}`;
-    await this.throttle.consumeIp(ThrottledAction.CREDENTIALS, meta.ip);
-    await this.throttle.beginAccountAttempt(sessionKey);
-    const user = await em.findOne(User, { id: userId });
-    if (!user) throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This session has ended');
-    const { valid } = await this.passwords.verify(user.passwordHash, password);
-    if (!valid) {
-      await this.statements.recordFailure(userId, meta.ip);
-      throw invalidCredentials();
-    }
-    await this.throttle.clearAccountAttempts(sessionKey);
-    return user;
   }
 }

@@ -19,6 +19,16 @@ export enum AuthEventKind {
   ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
   ACCOUNT_ENABLED = 'ACCOUNT_ENABLED',
   ACCOUNT_DELETED = 'ACCOUNT_DELETED',
+  /** An account made when a `register` link is followed: verified, with no session. */
+  REGISTERED = 'REGISTERED',
+  /** `register` with an address that has an account: recorded on that account, nothing created. */
+  REGISTER_EXISTING_EMAIL = 'REGISTER_EXISTING_EMAIL',
+  EMAIL_VERIFICATION_REQUESTED = 'EMAIL_VERIFICATION_REQUESTED',
+  EMAIL_VERIFIED = 'EMAIL_VERIFIED',
+  PASSWORD_RESET_REQUESTED = 'PASSWORD_RESET_REQUESTED',
+  PASSWORD_RESET = 'PASSWORD_RESET',
+  EMAIL_CHANGE_REQUESTED = 'EMAIL_CHANGE_REQUESTED',
+  EMAIL_CHANGED = 'EMAIL_CHANGED',
 }
 
 export interface AuthEventInput {
@@ -46,6 +56,22 @@ export function recordAuthEvent(em: EntityManager, event: AuthEventInput): void 
 const INSERT_NOW = namedSql<{ type: AuthEventKind; userId: string | null; ip: string | null; at: Date }>(
   'insert into auth_events (type, user_id, ip, created_at) values (:type, :userId, :ip, :at)',
 );
+
+/** The placeholders of `recordUserEventSql`. */
+export interface UserEventParams {
+  eventType: AuthEventKind;
+  eventIp: string | null;
+  eventAt: Date;
+}
+
+/**
+ * An insert (for a WITH list) recording one event on the user `users` (a CTE returning at most
+ * one `id`) yields, or on no user when it yields none: the row is written either way.
+ */
+export function recordUserEventSql(users: string): string {
+  return `insert into auth_events (type, user_id, ip, created_at)
+    values (:eventType, (select id from ${users}), :eventIp, :eventAt)`;
+}
 
 /** Writes the event at once, in a transaction of its own: a failure stays recorded whatever follows. */
 export async function recordAuthEventNow(

@@ -22,9 +22,21 @@ export enum AuthFailure {
   CSRF_FAILED = 'CSRF_FAILED',
   /** COOKIE transport asked for by a page on an origin that may not call with credentials. */
   ORIGIN_NOT_ALLOWED = 'ORIGIN_NOT_ALLOWED',
+  /** REQUIRE_VERIFIED_EMAIL: the password was right, the address is not verified yet (a new link is on its way). */
+  EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
+  /** SIGNUP_MODE=verified: accounts are made by `register`, which reveals nothing. */
+  SIGNUP_DISABLED = 'SIGNUP_DISABLED',
+  /** MAIL_FLOWS=off: the flows that need mail are not offered. */
+  MAIL_DISABLED = 'MAIL_DISABLED',
 }
 
-/** Failures that are the client's input, not its identity. */
+/** Failures that are a refusal of the operation itself, whoever asks. */
+export const FORBIDDEN_FAILURES: ReadonlySet<AuthFailure> = new Set([
+  AuthFailure.SIGNUP_DISABLED,
+  AuthFailure.MAIL_DISABLED,
+]);
+
+/** Failures that are the client's input, not its identity (and any failure naming an input field). */
 export const INPUT_FAILURES: ReadonlySet<AuthFailure> = new Set([
   AuthFailure.INVALID_EMAIL,
   AuthFailure.INVALID_USERNAME,
@@ -46,7 +58,23 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * A mailed token (verification, reset, email change) that cannot be used: unknown, used, retired
+ * or for another purpose are one answer; only an expired one is told apart. It is the `token`
+ * argument at fault, so it is the client's input (BAD_USER_INPUT), unlike a bad access token.
+ */
+export function mailedTokenRefused(reason: AuthFailure.TOKEN_INVALID | AuthFailure.TOKEN_EXPIRED): AuthError {
+  const message =
+    reason === AuthFailure.TOKEN_EXPIRED ? 'This link has expired: ask for a new one' : 'This link is not valid';
+  return new AuthError(reason, message, 'token');
+}
+
 /** The one answer to every token that fails a check: which check it failed is not the client's to know. */
 export function tokenInvalid(): AuthError {
   return new AuthError(AuthFailure.TOKEN_INVALID, 'Token is invalid');
+}
+
+/** One answer for an unknown user and a wrong password: no account enumeration. */
+export function invalidCredentials(): AuthError {
+  return new AuthError(AuthFailure.INVALID_CREDENTIALS, 'Invalid username, email or password');
 }

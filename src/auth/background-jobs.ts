@@ -1,7 +1,7 @@
 // What runs beside the requests: the invalidation listener that keeps this instance's principal
 // cache in step with the others, the refresh that re-reads the cached principals within the cache
 // TTL, and the timer that purges ended sessions, expired counters and audit events past their
-// retention.
+// retention, and mailed tokens and pending registrations long expired.
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
@@ -41,10 +41,15 @@ export function createBackgroundJobs(
       services.sessions.purge(orm.em.fork() as EntityManager),
       services.throttle.purgeExpired(),
       purgeAuthEvents(orm.em.fork() as EntityManager, config.audit.retentionSeconds),
+      services.oneTimeTokens.purgeExpired(orm.em.fork() as EntityManager),
+      services.registration.purgeExpired(orm.em.fork() as EntityManager),
     ]).then(
-      ([sessions, counters, events]) =>
-        sessions + counters + events > 0 &&
-        logger.info({ sessions, counters, events }, 'purged ended sessions, expired counters and old audit events'),
+      ([sessions, counters, events, mailedTokens, registrations]) =>
+        sessions + counters + events + mailedTokens + registrations > 0 &&
+        logger.info(
+          { sessions, counters, events, mailedTokens, registrations },
+          'purged ended sessions, expired counters, old audit events, expired mailed tokens and registrations',
+        ),
       (error: unknown) => logger.warn({ err: error }, 'purge failed; will retry'),
     );
   };

@@ -217,6 +217,7 @@ function sameUser(a: UserView, b: UserView): boolean {
     a.id === b.id &&
     a.username === b.username &&
     a.email === b.email &&
+    a.emailVerified === b.emailVerified &&
     a.isActive === b.isActive &&
     a.createdAt.getTime() === b.createdAt.getTime() &&
     a.roles.length === b.roles.length &&

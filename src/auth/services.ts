@@ -1,14 +1,22 @@
 import type { Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { Outbox } from '../mail/outbox.js';
 import type { AdditionalClaimsLoader } from './additional-claims.js';
 import { AccountAdministration } from './account-administration.js';
 import { createStatementPool } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
+import { EmailVerification } from './email-verification.js';
 import { LoginStatements } from './login-statements.js';
+import { OneTimeTokens } from './one-time-tokens.js';
+import { PasswordReset } from './password-reset.js';
 import { PasswordHasher } from './passwords.js';
 import { PrincipalService } from './principal.js';
 import { SessionService } from './sessions.js';
 import { Throttle } from './throttle.js';
 import { TokenService } from './tokens.js';
+import { EmailChangeService } from './email-change.js';
+import { RegistrationService } from './registration.js';
+import { ViewerPasswordCheck } from './viewer-password.js';
 
 /** The auth services, built once per server from Config. */
 export interface AuthServices {
@@ -19,13 +27,21 @@ export interface AuthServices {
   readonly administration: AccountAdministration;
   readonly principals: PrincipalService;
   readonly throttle: Throttle;
-  /** Releases what the services hold open (the statement pool's connections). */
+  readonly oneTimeTokens: OneTimeTokens;
+  readonly outbox: Outbox;
+  readonly emailVerification: EmailVerification;
+  readonly passwordReset: PasswordReset;
+  readonly registration: RegistrationService;
+  readonly emailChange: EmailChangeService;
+  /** Waits for work accepted by a request but finished after it, then releases the statement pool's connections. */
   close(): Promise<void>;
 }
 
 export interface AuthServiceOptions {
   /** Extra claims for every access token; the application's own loader when not given. */
   readonly additionalClaims?: AdditionalClaimsLoader;
+  /** Where work finished after its request reports a failure; a logger from Config when not given. */
+  readonly logger?: Logger;
 }
 
 export function createAuthServices(
@@ -39,14 +55,51 @@ export function createAuthServices(
   const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
   const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle);
+  const oneTimeTokens = new OneTimeTokens();
+  const outbox = new Outbox(config.mail);
+  const loginStatements = new LoginStatements(statementPool);
+  const viewerPassword = new ViewerPasswordCheck(passwords, throttle, loginStatements);
+  const flows = config.accountFlows;
+  const logger = options.logger ?? createLogger(config);
+  const passwordReset = new PasswordReset(
+    oneTimeTokens,
+    outbox,
+    flows,
+    passwords,
+    sessions,
+    principals,
+    throttle,
+    logger,
+    statementPool,
+  );
+  const registration = new RegistrationService(passwords, throttle, outbox, flows);
   return {
     tokens,
     passwords,
     sessions,
-    accounts: new AccountService(passwords, sessions, throttle, new LoginStatements(statementPool), principals),
+    accounts: new AccountService(
+      passwords,
+      sessions,
+      throttle,
+      loginStatements,
+      principals,
+      oneTimeTokens,
+      outbox,
+      flows,
+      viewerPassword,
+    ),
     administration: new AccountAdministration(sessions, principals),
     principals,
     throttle,
-    close: () => statementPool.end(),
+    oneTimeTokens,
+    outbox,
+    emailVerification: new EmailVerification(oneTimeTokens, registration, outbox, flows, principals, throttle),
+    passwordReset,
+    registration,
+    emailChange: new EmailChangeService(viewerPassword, oneTimeTokens, outbox, flows, principals, throttle),
+    close: async () => {
+      await passwordReset.settle();
+      await statementPool.end();
+    },
   };
 }

@@ -35,6 +35,11 @@ export interface Counter {
 /** Prepended to the account key (a user id, or `unknown:` and the name tried). */
 export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 
+/** Prepended to the key of an address or account that mails are sent to on request. */
+const MAIL_REQUEST_PREFIX = 'mail-requests:';
+/** An address's mails from all networks together may be this many times one network's. */
+export const ADDRESS_MAIL_NETWORKS = 4;
+
 /** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
 const MAX_COUNTER_KEY_LENGTH = 255;
 
@@ -108,12 +113,49 @@ export class Throttle {
     throw new ThrottledError(secondsUntil(count.expire, now));
   }
 
+  /**
+   * Counts one mail asked for on behalf of `key` (an address, whether or not it has an account, or
+   * an account): nobody can use Tessera to flood a mailbox. Throws ThrottledError past the limit.
+   */
+  async consumeMailRequest(key: string): Promise<void> {
+    await this.consumeMailCounter(key, this.settings.mailRequests);
+  }
+
+  /**
+   * Counts one mail asked for to `emailKey` by a stranger (whether or not it has an account): the
+   * limit per window holds for each client network, so that a stranger cannot use up the owner's
+   * own requests (and so lock them out of a reset), and ADDRESS_MAIL_NETWORKS times over for all
+   * networks together, so that the mailbox is not flooded from many.
+   */
+  async consumeAddressMail(emailKey: string, ip: string | null): Promise<void> {
+    const network = ip === null ? 'unknown' : clientNetwork(ip, this.settings.ipv6PrefixLength);
+    // One network's refused requests do not count against the others'.
+    await this.consumeMailCounter(`address:${emailKey}:${network}`, this.settings.mailRequests);
+    await this.consumeMailCounter(`address:${emailKey}`, this.settings.mailRequests * ADDRESS_MAIL_NETWORKS);
+  }
+
+  private async consumeMailCounter(key: string, limit: number): Promise<void> {
+    const counter: Counter = {
+      key: (MAIL_REQUEST_PREFIX + key).slice(0, MAX_COUNTER_KEY_LENGTH),
+      windowMs: this.settings.mailWindowSeconds * 1000,
+      limit,
+    };
+    const now = Date.now();
+    const count = await this.count(counter, now);
+    if (count.points > counter.limit) throw new ThrottledError(secondsUntil(count.expire, now));
+  }
+
   /** After a successful password check: the account's count starts over. */
   async clearAccountAttempts(accountKey: string): Promise<void> {
+    await this.clear(this.accountCounter(accountKey));
+  }
+
+  /** The counter starts over. */
+  async clear(counter: Counter): Promise<void> {
     await this.pool.query({
       name: 'throttle-clear',
       text: CLEAR_COUNT.text,
-      values: CLEAR_COUNT.values({ key: this.accountCounter(accountKey).key }),
+      values: CLEAR_COUNT.values({ key: counter.key }),
     });
   }
 

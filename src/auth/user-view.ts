@@ -5,6 +5,8 @@ export interface UserView {
   readonly id: string;
   readonly username: string;
   readonly email: string;
+  /** The user proved they read mail at `email`. */
+  readonly emailVerified: boolean;
   readonly roles: readonly Role[];
   readonly isActive: boolean;
   readonly createdAt: Date;
@@ -15,6 +17,7 @@ export function toUserView(user: User): UserView {
     id: user.id,
     username: user.username,
     email: user.email,
+    emailVerified: user.emailVerifiedAt !== null,
     roles: [...user.roles],
     isActive: user.isActive,
     createdAt: user.createdAt,

@@ -4,7 +4,7 @@
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ConnectionException } from '@mikro-orm/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AuthError, INPUT_FAILURES } from '../auth/auth-error.js';
+import { AuthError, FORBIDDEN_FAILURES, INPUT_FAILURES } from '../auth/auth-error.js';
 import { ThrottledError } from '../auth/throttle.js';
 import type { Logger } from '../logger.js';
 
@@ -47,7 +47,12 @@ export function notFound(what: string): PublicError {
 }
 
 export function fromAuthError(error: AuthError): PublicError {
-  const code = INPUT_FAILURES.has(error.reason) ? ErrorCode.BAD_USER_INPUT : ErrorCode.UNAUTHENTICATED;
+  const code =
+    INPUT_FAILURES.has(error.reason) || error.field !== undefined
+      ? ErrorCode.BAD_USER_INPUT
+      : FORBIDDEN_FAILURES.has(error.reason)
+        ? ErrorCode.FORBIDDEN
+        : ErrorCode.UNAUTHENTICATED;
   return new PublicError(code, error.publicMessage, {
     reason: error.reason,
     ...(error.field ? { field: error.field } : {}),

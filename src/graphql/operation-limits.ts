@@ -12,13 +12,20 @@ import {
 } from 'graphql';
 import type { Config } from '../config.js';
 
-/** Root mutations that check a credential or mint tokens. */
+/** Root mutations that check a credential or a mailed token, mint tokens, or mail someone. */
 export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set([
   'signup',
   'login',
   'refresh',
   'reauthenticate',
   'changePassword',
+  'verifyEmail',
+  'resetPassword',
+  'register',
+  'requestEmailChange',
+  'confirmEmailChange',
+  'requestPasswordReset',
+  'requestEmailVerification',
 ]);
 
 export const TOO_MANY_CREDENTIAL_MUTATIONS = 'TOO_MANY_CREDENTIAL_MUTATIONS';

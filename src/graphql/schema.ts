@@ -7,6 +7,10 @@ import { applyFastPaths } from './fast-path/index.js';
 import { AccountResolver } from './resolvers/account.resolver.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
+import { EmailVerificationResolver } from './resolvers/email-verification.resolver.js';
+import { PasswordResetResolver } from './resolvers/password-reset.resolver.js';
+import { EmailChangeResolver } from './resolvers/email-change.resolver.js';
+import { RegistrationResolver } from './resolvers/registration.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
@@ -19,6 +23,10 @@ export const RESOLVERS = [
   UserResolver,
   TaskResolver,
   AdminResolver,
+  EmailVerificationResolver,
+  PasswordResetResolver,
+  RegistrationResolver,
+  EmailChangeResolver,
 ] as const;
 
 const BUILD_OPTIONS = {

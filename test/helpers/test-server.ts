@@ -1,6 +1,7 @@
 // A real Tessera on a fresh database, listening on a free port, for tests to call over HTTP.
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -35,11 +36,19 @@ export const TEST_ENV: Env = {
   ACCOUNT_LOCK_FAILURES: '1000',
 };
 
+/** Production needs SMTP_URL and APP_URL for its mail flows: a production test that names no SMTP server has them off. */
+function mailDefaults(overrides: Env): Env {
+  const production = overrides.NODE_ENV !== undefined && !['development', 'test'].includes(overrides.NODE_ENV);
+  return production && !('SMTP_URL' in overrides) ? { MAIL_FLOWS: 'off' } : {};
+}
+
 export function testConfig(overrides: Env = {}): Config {
   return loadConfig({
     ...TEST_ENV,
+    ...mailDefaults(overrides),
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
-    // Never written while JWT_SECRET_KEY is given and DATABASE_URL is set.
+    // Never written while JWT_SECRET_KEY is given and DATABASE_URL is set, except for the .eml files
+    // of mails sent without SMTP_URL: startTestServer gives each server its own directory for them.
     TESSERA_DATA_DIR: path.join(tmpdir(), 'tessera-test-unused-data'),
     ...overrides,
   }).config;
@@ -70,7 +79,9 @@ export async function startTestServer(
   options: TestServerOptions = {},
 ): Promise<TestServer> {
   const database = existing ?? (await createTestDatabase());
-  const config = testConfig({ DATABASE_URL: database.url, ...overrides });
+  // Created only if a mail is written to a file (no SMTP_URL), and removed on stop.
+  const dataDir = path.join(tmpdir(), `tessera-test-data-${randomUUID()}`);
+  const config = testConfig({ DATABASE_URL: database.url, TESSERA_DATA_DIR: dataDir, ...overrides });
   const orm = await openDatabase(database.url, config);
   const { logger = createLogger(config), port = 0, ...serviceOptions } = options;
   const server = await createServer({ config, orm, databaseUrl: database.url, logger, ...serviceOptions });
@@ -85,6 +96,7 @@ export async function startTestServer(
     async stop() {
       await server.stop();
       await orm.close(true);
+      await rm(dataDir, { recursive: true, force: true });
       if (!existing) await database.drop();
     },
   };

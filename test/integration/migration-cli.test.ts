@@ -16,6 +16,7 @@ const COMMITTED = [
   'Migration20261123010000_rate_limits',
   'Migration20261202233006_session_generation',
   'Migration20261203080000_session_transport',
+  'Migration20261203113134_mail_and_account_tokens',
 ];
 
 let project: string;

@@ -20,6 +20,10 @@ test.each([
     'mutation { signup(input: {username: "twice", email: "t@example.com", password: "correct horse battery"}) { accessToken } login(input: {usernameOrEmail: "x", password: "y"}) { accessToken } }',
   ],
   [
+    'two password reset requests under aliases (one operation must not mail many)',
+    'mutation { a: requestPasswordReset(email: "a@example.com") b: requestPasswordReset(email: "b@example.com") }',
+  ],
+  [
     'the same login spread twice through a fragment',
     'mutation { ...L ...L } fragment L on Mutation { login(input: {usernameOrEmail: "x", password: "y"}) { accessToken } }',
   ],

@@ -32,7 +32,18 @@ import { buildTesseraSchema, describeRootFieldAccess, renderSchemaFile, RESOLVER
 import { createAdmin, deactivateUser } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const PUBLIC_FIELDS = ['Mutation.login', 'Mutation.refresh', 'Mutation.signup', 'Query.viewer', 'Query.viewerClaims'];
+const PUBLIC_FIELDS = [
+  'Mutation.confirmEmailChange',
+  'Mutation.login',
+  'Mutation.refresh',
+  'Mutation.register',
+  'Mutation.requestPasswordReset',
+  'Mutation.resetPassword',
+  'Mutation.signup',
+  'Mutation.verifyEmail',
+  'Query.viewer',
+  'Query.viewerClaims',
+];
 
 /** A resolver someone forgot to guard: only ever built into a throwaway schema below. */
 @Resolver()
@@ -119,7 +130,7 @@ describe('deny by default', () => {
     expect(rows.every((row) => row.access === 'public' || row.access === 'guarded')).toBe(true);
   });
 
-  test('makes only signup, login, refresh and the optional viewer fields public', async () => {
+  test('makes only the ways in, the mailed links and the optional viewer fields public', async () => {
     const rows = describeRootFieldAccess(await buildTesseraSchema());
     const publicFields = rows.filter((row) => row.access === 'public').map((row) => `${row.type}.${row.field}`);
     expect(publicFields.sort()).toEqual(PUBLIC_FIELDS);

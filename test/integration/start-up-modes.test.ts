@@ -1,5 +1,6 @@
 // The real process outside development: NODE_ENV=staging gets production's checks at start.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,4 +49,40 @@ test('NODE_ENV=staging without JWT_SECRET_KEY refuses to start, generating no se
   expect(output).toMatch(/JWT_SECRET_KEY: is required unless NODE_ENV is development or test/);
   expect(output).toContain('openssl rand -base64 48');
   expect(existsSync(path.join(dataDir, 'jwt-secret'))).toBe(false);
+});
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  ARGON2_MEMORY_KIB: '19456',
+  ARGON2_TIME_COST: '2',
+  JWT_SECRET_KEY: randomBytes(48).toString('base64url'),
+};
+
+test('production without SMTP_URL refuses to start while the mail flows are on, and starts with them off', async () => {
+  const env = {
+    ...PRODUCTION,
+    DATABASE_URL: database.url,
+    TESSERA_DATA_DIR: dataDir,
+    APP_URL: 'https://app.example.com',
+  };
+  const refused = await runUntilReadyOrExit(env);
+  expect(refused.code).toBe(78);
+  expect(refused.output).toMatch(/SMTP_URL: is required in production while MAIL_FLOWS is on/);
+  expect(refused.output).not.toMatch(/ready at/);
+
+  const off = await runUntilReadyOrExit({ ...env, MAIL_FLOWS: 'off' });
+  expect(off.output).toMatch(/ready at/);
+});
+
+test('production with SMTP_URL and APP_URL starts, and never prints the SMTP password', async () => {
+  const { output } = await runUntilReadyOrExit({
+    ...PRODUCTION,
+    DATABASE_URL: database.url,
+    TESSERA_DATA_DIR: dataDir,
+    SMTP_URL: 'smtp://mailer:smtp-password-9f2c@127.0.0.1:9/',
+    APP_URL: 'https://app.example.com',
+    LOG_LEVEL: 'debug',
+  });
+  expect(output).toMatch(/ready at/);
+  expect(output).not.toContain('smtp-password-9f2c');
 });

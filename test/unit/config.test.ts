@@ -31,7 +31,15 @@ const SECRET = randomBytes(48).toString('base64url');
 
 /** A valid test environment with `overrides` on top; an override set to undefined removes the variable. */
 function envWith(overrides: Env = {}): Env {
-  return { NODE_ENV: 'test', TESSERA_DATA_DIR: freshDataDir(), JWT_SECRET_KEY: SECRET, ...overrides };
+  return {
+    NODE_ENV: 'test',
+    TESSERA_DATA_DIR: freshDataDir(),
+    JWT_SECRET_KEY: SECRET,
+    // What production needs for the mail flows; the mail settings' own tests unset them.
+    SMTP_URL: 'smtp://mail.example.com:587',
+    APP_URL: 'https://app.example.com',
+    ...overrides,
+  };
 }
 
 function rsaPem(modulusLength = 2048): { privateKeyPem: string; publicKeyPem: string } {
@@ -630,5 +638,115 @@ describe('the token cookies (JWT_TOKEN_LOCATION, JWT_COOKIE_*, the CSRF settings
 
   test('a leading dot of JWT_COOKIE_DOMAIN is dropped, as browsers do', () => {
     expect(loadConfig(envWith({ JWT_COOKIE_DOMAIN: '.Example.com' })).config.cookies.domain).toBe('example.com');
+  });
+});
+
+describe('the mail settings (MAIL_FLOWS, SMTP_URL, APP_URL, MAIL_*)', () => {
+  const production: Env = { NODE_ENV: 'production', JWT_SECRET_KEY: SECRET };
+
+  test('production needs SMTP_URL and APP_URL while MAIL_FLOWS is on (the default)', () => {
+    expectConfigError(envWith({ ...production, SMTP_URL: undefined }), 'SMTP_URL');
+    expectConfigError(envWith({ ...production, APP_URL: undefined }), 'APP_URL');
+    expect(loadConfig(envWith(production)).config.mail).toMatchObject({
+      enabled: true,
+      smtpUrl: 'smtp://mail.example.com:587',
+      appUrl: 'https://app.example.com',
+    });
+  });
+
+  test('production with MAIL_FLOWS=off needs neither', () => {
+    const { mail } = loadConfig(
+      envWith({ ...production, MAIL_FLOWS: 'off', SMTP_URL: undefined, APP_URL: undefined }),
+    ).config;
+    expect(mail.enabled).toBe(false);
+    expect(mail.smtpUrl).toBeUndefined();
+  });
+
+  test('outside production, no SMTP_URL means .eml files in <data>/mail, and APP_URL defaults to 127.0.0.1:PORT', () => {
+    const dataDir = freshDataDir();
+    const { mail } = loadConfig(
+      envWith({ TESSERA_DATA_DIR: dataDir, SMTP_URL: undefined, APP_URL: undefined, PORT: '4100' }),
+    ).config;
+    expect(mail).toMatchObject({ enabled: true, smtpUrl: undefined, fileDir: `${dataDir}/mail` });
+    expect(mail.appUrl).toBe('http://127.0.0.1:4100');
+  });
+
+  test.each([
+    ['an http URL', 'http://user:hunter2-secret@mail.example.com'],
+    ['no URL at all', 'mailer:hunter2-secret@mail'],
+    ['no host', 'smtp://user:hunter2-secret@'],
+  ])('an SMTP_URL that is %s is refused without repeating it', (_, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig(envWith({ SMTP_URL: value }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe('SMTP_URL');
+    expect((thrown as ConfigError).message).not.toContain('hunter2-secret');
+  });
+
+  test('smtp:// and smtps:// URLs with credentials are accepted as given', () => {
+    for (const url of ['smtp://user:p%40ss@mail.example.com:587', 'smtps://mail.example.com']) {
+      expect(loadConfig(envWith({ SMTP_URL: url })).config.mail.smtpUrl).toBe(url);
+    }
+  });
+
+  test.each(['app.example.com', 'ftp://app.example.com', 'https://app.example.com/?a=1', 'https://app.example.com/#x'])(
+    'APP_URL %s is refused',
+    (value) => expectConfigError(envWith({ APP_URL: value }), 'APP_URL'),
+  );
+
+  test('APP_URL may have a path; its trailing slash is dropped so that links join cleanly', () => {
+    expect(loadConfig(envWith({ APP_URL: 'https://example.com/app/' })).config.mail.appUrl).toBe(
+      'https://example.com/app',
+    );
+  });
+
+  test('the link paths default to /verify-email, /reset-password, /confirm-email-change and can be set', () => {
+    expect(loadConfig(envWith()).config.mail.linkPaths).toEqual({
+      verifyEmail: '/verify-email',
+      resetPassword: '/reset-password',
+      confirmEmailChange: '/confirm-email-change',
+    });
+    expect(
+      loadConfig(envWith({ MAIL_RESET_PASSWORD_PATH: '/account/reset' })).config.mail.linkPaths.resetPassword,
+    ).toBe('/account/reset');
+  });
+
+  test.each([
+    ['MAIL_VERIFY_EMAIL_PATH', 'verify'],
+    ['MAIL_RESET_PASSWORD_PATH', '/reset?x=1'],
+    ['MAIL_CONFIRM_EMAIL_CHANGE_PATH', '/confirm#frag'],
+    ['MAIL_CONFIRM_EMAIL_CHANGE_PATH', 'https://evil.example.com/'],
+  ])('%s "%s" is refused: a path, without query or fragment', (variable, value) => {
+    expectConfigError(envWith({ [variable]: value }), variable);
+  });
+
+  test('the worker settings: defaults, durations, and their bounds', () => {
+    expect(loadConfig(envWith()).config.mail).toMatchObject({
+      from: 'Tessera <no-reply@localhost>',
+      pollIntervalSeconds: 1,
+      retryBaseSeconds: 10,
+      retryMaxSeconds: 3600,
+      maxAttempts: 12,
+      sendTimeoutSeconds: 30,
+      retentionSeconds: 7 * 86400,
+    });
+    expect(
+      loadConfig(
+        envWith({
+          MAIL_FROM: 'Acme <auth@acme.example>',
+          MAIL_RETRY_BASE: '1s',
+          MAIL_RETENTION: '2s',
+          MAIL_MAX_ATTEMPTS: '3',
+        }),
+      ).config.mail,
+    ).toMatchObject({ from: 'Acme <auth@acme.example>', retryBaseSeconds: 1, retentionSeconds: 2, maxAttempts: 3 });
+    expectConfigError(envWith({ MAIL_RETRY_BASE: '1m', MAIL_RETRY_MAX: '30s' }), 'MAIL_RETRY_MAX');
+    expectConfigError(envWith({ MAIL_MAX_ATTEMPTS: '0' }), 'MAIL_MAX_ATTEMPTS');
+    expectConfigError(envWith({ MAIL_SEND_TIMEOUT: '0' }), 'MAIL_SEND_TIMEOUT');
+    expectConfigError(envWith({ MAIL_FLOWS: 'maybe' }), 'MAIL_FLOWS');
   });
 });

@@ -5,7 +5,7 @@ import { Role } from './role.enum.js';
 
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'emailVerifiedAt' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: types.uuid })
   id: string = randomUUID();
@@ -31,6 +31,10 @@ export class User {
 
   @Property({ type: types.array })
   roles: Role[] = [Role.USER];
+
+  /** When the user proved they read mail at `email`; null until then, and again after a change of address. */
+  @Property({ type: types.datetime, nullable: true })
+  emailVerifiedAt: Date | null = null;
 
   @Property({ type: types.boolean })
   isActive: boolean = true;

@@ -28,7 +28,7 @@ export function toAuthPayload(tokens: IssuedTokens, context: Context): AuthPaylo
 }
 
 /** Cookies for a page that may not call with credentials would be set for nobody's benefit but an attacker's. */
-function checkTransport(transport: TokenTransport | undefined, context: Context): void {
+export function checkTransport(transport: TokenTransport | undefined, context: Context): void {
   if (transport === TokenTransport.COOKIE && !context.cookies.originAllowed) {
     throw fromAuthError(
       new AuthError(
@@ -47,7 +47,8 @@ const ENDS_COOKIE: ReadonlySet<AuthFailure> = new Set([AuthFailure.SESSION_EXPIR
 export class AuthResolver {
   @Public()
   @Mutation(() => AuthPayloadType, {
-    description: 'Creates an account with the USER role and logs it in (fresh tokens).',
+    description:
+      'Creates an account with the USER role and logs it in (fresh tokens). Tells whether an email has an account (ACCOUNT_EXISTS); refused with SIGNUP_DISABLED when SIGNUP_MODE=verified (use register).',
   })
   async signup(@Arg('input', () => SignupInput) input: SignupInput, @Ctx() context: Context): Promise<AuthPayloadType> {
     checkTransport(input.transport, context);
@@ -82,6 +83,6 @@ export class AuthResolver {
   @Mutation(() => AuthPayloadType, { description: 'Starts a session: fresh access token and a refresh token.' })
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: Context): Promise<AuthPayloadType> {
     checkTransport(input.transport, context);
-    return toAuthPayload(await context.services.accounts.login(input, context.meta), context);
+    return toAuthPayload(await context.services.accounts.login(context.em, input, context.meta), context);
   }
 }

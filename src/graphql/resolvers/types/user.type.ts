@@ -23,6 +23,13 @@ export class UserType implements UserView {
   })
   email!: string;
 
+  @Authorized(AccessRule.SELF_OR_ADMIN)
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether the user proved they read mail at their address. Visible like email.',
+  })
+  emailVerified!: boolean;
+
   @Field(() => [Role])
   roles!: readonly Role[];
 

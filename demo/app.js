@@ -12,12 +12,23 @@ const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { 
 const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
 const REFRESH = `mutation Refresh { refresh { ${AUTH_FIELDS} } }`;
 const LOGOUT = 'mutation Logout { logout(scope: CURRENT) }';
+const REGISTER = 'mutation Register($input: SignupInput!) { register(input: $input) }';
 const ACCOUNT = `query Account {
-  me { username email roles }
+  me { username email emailVerified roles }
   mySessions { current userAgent lastUsedAt }
   myTasks { title done }
 }`;
 const CREATE_TASK = 'mutation CreateTask($title: String!) { createTask(title: $title) { id } }';
+const REQUEST_RESET = 'mutation RequestPasswordReset($email: String!) { requestPasswordReset(email: $email) }';
+const RESET = `mutation ResetPassword($token: String!, $newPassword: String!) {
+  resetPassword(token: $token, newPassword: $newPassword, transport: COOKIE) { ${AUTH_FIELDS} }
+}`;
+const REQUEST_VERIFICATION = 'mutation RequestEmailVerification { requestEmailVerification }';
+const VERIFY = 'mutation VerifyEmail($token: String!) { verifyEmail(token: $token) }';
+const REQUEST_EMAIL_CHANGE = `mutation RequestEmailChange($newEmail: String!, $password: String!) {
+  requestEmailChange(newEmail: $newEmail, password: $password)
+}`;
+const CONFIRM_EMAIL_CHANGE = 'mutation ConfirmEmailChange($token: String!) { confirmEmailChange(token: $token) }';
 
 let accessToken = null;
 let refreshing = null;
@@ -107,6 +118,8 @@ async function showAccount() {
   const { me, mySessions, myTasks } = await callAsUser(ACCOUNT);
   $('me-username').textContent = me.username;
   $('me-email').textContent = me.email;
+  $('me-email-verified').textContent = me.emailVerified ? 'yes' : 'no';
+  $('send-verification').hidden = me.emailVerified;
   $('me-roles').textContent = me.roles.join(', ');
   fillList(
     $('sessions'),
@@ -117,6 +130,7 @@ async function showAccount() {
     myTasks.map((task) => `${task.done ? '✓ ' : ''}${task.title}`),
   );
   $('sign-in').hidden = true;
+  $('forgot').hidden = true;
   $('account').hidden = false;
   showStatus(`Signed in as ${me.username}`);
 }
@@ -125,6 +139,7 @@ function showSignedOut(text) {
   accessToken = null;
   $('account').hidden = true;
   $('sign-in').hidden = false;
+  $('forgot').hidden = false;
   showStatus(text);
 }
 
@@ -151,13 +166,58 @@ $('sign-in').addEventListener('submit', (event) => {
     const username = $('username').value;
     const password = $('password').value;
     // COOKIE: the refresh token goes into the HttpOnly cookie, and the body's refreshToken is null.
-    const payload =
-      event.submitter?.value === 'login'
-        ? (await post(LOGIN, { input: { usernameOrEmail: username, password, transport: 'COOKIE' } })).login
-        : (await post(SIGNUP, { input: { username, email: $('email').value, password, transport: 'COOKIE' } })).signup;
-    accessToken = payload.accessToken;
+    if (event.submitter?.value === 'login') {
+      accessToken = (await post(LOGIN, { input: { usernameOrEmail: username, password, transport: 'COOKIE' } })).login
+        .accessToken;
+    } else {
+      const signedUp = await signUpOrRegister({ username, email: $('email').value, password, transport: 'COOKIE' });
+      if (!signedUp) return;
+    }
     $('password').value = '';
     await showAccount();
+  });
+});
+
+/**
+ * signup where it is open; where SIGNUP_MODE=verified it is refused, and register makes the account
+ * without saying whether the address already had one: the mail says the rest. False then.
+ */
+async function signUpOrRegister(input) {
+  try {
+    accessToken = (await post(SIGNUP, { input })).signup.accessToken;
+    return true;
+  } catch (error) {
+    if (!(error instanceof TesseraError && error.reason === 'SIGNUP_DISABLED')) throw error;
+    await post(REGISTER, { input });
+    $('password').value = '';
+    showStatus(`Check the inbox of ${input.email}: the link in the mail finishes the sign-up`);
+    return false;
+  }
+}
+
+$('forgot').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(async () => {
+    // Always true: the answer does not tell whether the address has an account.
+    await post(REQUEST_RESET, { email: $('forgot-email').value });
+    showStatus(`If ${$('forgot-email').value} has an account, a reset link is on its way`);
+  });
+});
+
+$('send-verification').addEventListener('click', () =>
+  run(async () => {
+    await callAsUser(REQUEST_VERIFICATION);
+    showStatus(`A verification link is on its way to ${$('me-email').textContent}`);
+  }),
+);
+
+$('change-email').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(async () => {
+    const newEmail = $('new-email').value;
+    await callAsUser(REQUEST_EMAIL_CHANGE, { newEmail, password: $('change-email-password').value });
+    $('change-email-password').value = '';
+    showStatus(`A link to confirm is on its way to ${newEmail}`);
   });
 });
 
@@ -179,14 +239,64 @@ $('logout').addEventListener('click', () =>
 );
 
 // On load: the csrf cookie says a session may be there; the refresh cookie alone restores it.
-async function restoreSession() {
-  if (readCookie('csrf_refresh_token') === undefined) return showSignedOut('Signed out');
+async function restoreSession(message) {
+  if (readCookie('csrf_refresh_token') === undefined) return showSignedOut(message ?? 'Signed out');
   try {
     await refreshAccessToken();
     await showAccount();
+    if (message) showStatus(message);
   } catch (error) {
     showSignedOut(error instanceof TesseraError && error.code === 'UNAUTHENTICATED' ? 'Signed out' : describe(error));
   }
 }
 
-void restoreSession();
+// ----- The pages the mailed links open (Tessera's default MAIL_*_PATH values). Each shows one
+// button; only the button uses the token, since mail scanners open links too.
+
+const LINK_PAGES = {
+  '/verify-email': {
+    form: 'verify-email',
+    async use(token) {
+      await post(VERIFY, { token });
+      await restoreSession('Your email address is verified');
+    },
+  },
+  '/reset-password': {
+    form: 'reset-password',
+    async use(token) {
+      const { resetPassword } = await post(RESET, { token, newPassword: $('new-password').value });
+      accessToken = resetPassword.accessToken;
+      await showAccount();
+      showStatus('Your password is set; every other session was signed out');
+    },
+  },
+  '/confirm-email-change': {
+    form: 'confirm-email-change',
+    async use(token) {
+      await post(CONFIRM_EMAIL_CHANGE, { token });
+      await restoreSession('Your account now uses this address');
+    },
+  },
+};
+
+function openLinkPage(page, token) {
+  // Out of the address bar and the history, so the token is not left where others may look.
+  const kept = new URLSearchParams(location.search);
+  kept.delete('token');
+  history.replaceState(null, '', kept.size > 0 ? `/?${kept}` : '/');
+  const form = $(page.form);
+  form.hidden = false;
+  showStatus('');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    run(async () => {
+      await page.use(token);
+      form.hidden = true;
+    });
+  });
+}
+
+const linkPage = LINK_PAGES[location.pathname];
+const linkToken = new URLSearchParams(location.search).get('token');
+if (linkPage && linkToken) openLinkPage(linkPage, linkToken);
+else void restoreSession();

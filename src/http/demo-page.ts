@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Route } from './handler.js';
 import { setCommonHeaders } from './response-headers.js';
-import { sendJson } from './send-json.js';
+import { refuseUnlessReading } from './read-only.js';
 
 export const DEMO_PAGE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -21,6 +21,10 @@ export const DEMO_PAGE_CONTENT_SECURITY_POLICY = [
 /** URL path -> file in demo/ and its content type. */
 export const DEMO_FILES: Readonly<Record<string, { file: string; contentType: string }>> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
+  // The pages the mailed links open, at the default MAIL_*_PATH values: the same page, which reads its path.
+  '/verify-email': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
+  '/reset-password': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
+  '/confirm-email-change': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/demo/app.js': { file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   '/demo/style.css': { file: 'style.css', contentType: 'text/css; charset=utf-8' },
 };
@@ -50,12 +54,13 @@ export function createDemoPageRoutes(folder = demoFolder()): Record<string, Rout
 }
 
 function serveDemoFile(request: IncomingMessage, response: ServerResponse, contentType: string, body: Buffer): void {
-  if (request.method !== 'GET' && request.method !== 'HEAD')
-    return sendJson(response, 405, { error: 'method not allowed' });
+  if (refuseUnlessReading(request, response)) return;
   response.statusCode = 200;
   response.setHeader('content-type', contentType);
   setCommonHeaders(response);
   response.setHeader('content-security-policy', DEMO_PAGE_CONTENT_SECURITY_POLICY);
+  // The mailed links' pages carry a token in their address.
+  response.setHeader('referrer-policy', 'no-referrer');
   // Node sends no body for HEAD by itself.
   response.end(body);
 }

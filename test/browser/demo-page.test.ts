@@ -1,12 +1,12 @@
 // The demo page in a real Chromium against a real Tessera, served by Tessera itself and again from
 // another origin: cookie-mode sign-up, a reload restored from the cookie alone, the silent refresh
 // once the 2-second access token expired, logout; and a page on an origin Tessera refuses.
-import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { COOKIE_REFRESH, cookieHeader, post } from '../helpers/cookie-requests.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { launchChromium } from './helpers/chromium.js';
 import { recordGraphQL, type GraphQLLog } from './helpers/graphql-log.js';
+import { newContext as contextOf, statusBecomes, uniqueName, watchForPageErrors } from './helpers/page-steps.js';
 import { startStaticSite, type StaticSite } from './helpers/static-site.js';
 
 const ACCESS_TOKEN_SECONDS = 2;
@@ -17,25 +17,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 afterAll(() => browser?.close());
-
-/** Fresh cookies; a step that cannot happen fails in seconds rather than at the test's timeout. */
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  context.setDefaultTimeout(10_000);
-  return context;
-}
-
-const uniqueName = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
-
-/** Waits for the status line to read `expected`; a timeout says what it read instead. */
-async function statusBecomes(page: Page, expected: string | RegExp): Promise<void> {
-  const status = page.getByTestId('status');
-  try {
-    await status.filter({ hasText: expected }).waitFor({ timeout: 10_000 });
-  } catch {
-    throw new Error(`status never read ${String(expected)}; it reads "${await status.textContent()}"`);
-  }
-}
+const newContext = () => contextOf(browser);
 
 async function signUp(page: Page, username: string): Promise<void> {
   await page.getByTestId('username').fill(username);
@@ -55,16 +37,6 @@ async function expectRefreshCookieHidden(page: Page): Promise<void> {
   const visible = String(await page.evaluate('document.cookie'));
   expect(visible).toContain('csrf_refresh_token=');
   expect(visible).not.toContain('refresh_token_cookie');
-}
-
-/** Uncaught errors of the page and policy violations: the strict CSP must not break anything. */
-function watchForPageErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (/Content.Security.Policy|Refused to/i.test(message.text())) errors.push(message.text());
-  });
-  return errors;
 }
 
 interface Placement {

@@ -9,6 +9,9 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const FILES = [
   { path: '/', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
+  { path: '/verify-email', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
+  { path: '/reset-password', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
+  { path: '/confirm-email-change', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   { path: '/demo/app.js', file: 'demo/app.js', type: 'text/javascript; charset=utf-8' },
   { path: '/demo/style.css', file: 'demo/style.css', type: 'text/css; charset=utf-8' },
 ];
@@ -37,7 +40,14 @@ describe('served by default outside production', () => {
       cache: response.headers.get('cache-control'),
       sniff: response.headers.get('x-content-type-options'),
       policy: response.headers.get('content-security-policy'),
-    }).toEqual({ type: expected.type, cache: 'no-store', sniff: 'nosniff', policy: DEMO_PAGE_CONTENT_SECURITY_POLICY });
+      referrer: response.headers.get('referrer-policy'),
+    }).toEqual({
+      type: expected.type,
+      cache: 'no-store',
+      sniff: 'nosniff',
+      policy: DEMO_PAGE_CONTENT_SECURITY_POLICY,
+      referrer: 'no-referrer',
+    });
   });
 
   test('the policy allows only the page own files and Tessera, and forbids inline script, framing and forms', () => {
@@ -68,6 +78,7 @@ describe('served by default outside production', () => {
     expect(await head.text()).toBe('');
     const post = await fetch(at(app.url, '/'), { method: 'POST', body: 'x' });
     expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
   test('other paths under /demo/ are not served', async () => {

@@ -19,7 +19,7 @@ import { type Throttle, ThrottledAction } from './throttle.js';
 import type { ViewerPasswordCheck } from './viewer-password.js';
 
 /** j***@example.com: enough for the owner of the old address to recognise, not to learn it. */
-export function maskEmail(email: string): string {
+function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   return `${email.slice(0, 1)}***${email.slice(at)}`;
 }

@@ -38,7 +38,7 @@ export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 /** Prepended to the key of an address or account that mails are sent to on request. */
 const MAIL_REQUEST_PREFIX = 'mail-requests:';
 /** An address's mails from all networks together may be this many times one network's. */
-export const ADDRESS_MAIL_NETWORKS = 4;
+const ADDRESS_MAIL_NETWORKS = 4;
 
 /** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
 const MAX_COUNTER_KEY_LENGTH = 255;

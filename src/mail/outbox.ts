@@ -3,7 +3,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MailConfig, MailLinkFlow } from '../config.js';
 import { MailStatus, OutboxMail } from '../db/entities/index.js';
-import { mailLink } from './links.js';
 import type { MailKind, MailParams } from './mail-kind.js';
 
 export interface MailToQueue<K extends MailKind = MailKind> {
@@ -43,8 +42,8 @@ export class Outbox {
     em.persist(em.create(OutboxMail, { kind: mail.kind, recipient: mail.to, params: { ...mail.params } }));
   }
 
-  /** The front-end's page for `flow`, carrying the token. */
+  /** The front-end's page for `flow` (APP_URL + its path), carrying the token; opening it consumes nothing. */
   link(flow: MailLinkFlow, token: string): string {
-    return mailLink(this.settings, flow, token);
+    return `${this.settings.appUrl}${this.settings.linkPaths[flow]}?token=${encodeURIComponent(token)}`;
   }
 }

@@ -28,8 +28,9 @@ function productionArgon2() {
   const { config } = loadConfig({
     NODE_ENV: 'production',
     JWT_SECRET_KEY: randomBytes(36).toString('base64url'),
-    // Only argon2 is read: the mail settings production would insist on are beside the point.
+    // Only argon2 is read: the mail and two-factor settings production would insist on are beside the point.
     MAIL_FLOWS: 'off',
+    TWO_FACTOR: 'off',
   });
   return config.argon2;
 }

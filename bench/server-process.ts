@@ -33,6 +33,7 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     JWT_SECRET_KEY: secret(),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',

@@ -131,6 +131,7 @@ export interface Config {
   readonly demoPage: boolean;
   readonly mail: MailConfig;
   readonly accountFlows: AccountFlowsConfig;
+  readonly mfa: MfaConfig;
 }
 
 export const TOKEN_LOCATIONS = ['headers', 'cookies'] as const;
@@ -202,6 +203,23 @@ export interface AccountFlowsConfig {
   readonly passwordResetTtlSeconds: number;
   readonly emailVerificationTtlSeconds: number;
   readonly emailChangeTtlSeconds: number;
+}
+
+/** Two-factor authentication (authenticator-app codes and recovery codes). */
+export interface MfaConfig {
+  /** TWO_FACTOR: off removes enrolment; accounts that have it still need their code. */
+  readonly enabled: boolean;
+  /** AES-256-GCM key for the TOTP secrets at rest; the previous keys still decrypt (rotation). */
+  readonly encryptionKey: Buffer;
+  readonly previousEncryptionKeys: readonly Buffer[];
+  /** The issuer an authenticator app shows beside the username. */
+  readonly issuerName: string;
+  /** How long the `mfa+jwt` challenge of a login, a reauthentication or a step-up lasts. */
+  readonly challengeTtlSeconds: number;
+  /** Wrong codes one challenge may take before it is spent. */
+  readonly challengeAttempts: number;
+  /** ADMIN-only mutations need aal 2; an ADMIN without two-factor can only enrol. */
+  readonly adminRequireMfa: boolean;
 }
 
 export class ConfigError extends Error {
@@ -687,6 +705,7 @@ export function loadConfig(env: Env): LoadedConfig {
     demoPage: read.oneOf('DEMO_PAGE', ['on', 'off'] as const, isProduction ? 'off' : 'on') === 'on',
     mail,
     accountFlows: parseAccountFlows(read, mail),
+    mfa: parseMfa(read, isProduction, dataDir, issuer, warnings),
   };
   return { config: deepFreeze(config), warnings };
 }
@@ -905,6 +924,70 @@ function parseAccountFlows(read: Reader, mail: MailConfig): AccountFlowsConfig {
     emailVerificationTtlSeconds: read.duration('EMAIL_VERIFICATION_TOKEN_EXPIRES', '24h', 1, 30 * 86400),
     emailChangeTtlSeconds: read.duration('EMAIL_CHANGE_TOKEN_EXPIRES', '24h', 1, 30 * 86400),
   };
+}
+
+const MFA_KEY_BYTES = 32;
+
+function parseMfa(read: Reader, isProduction: boolean, dataDir: string, issuer: string, warnings: string[]): MfaConfig {
+  const enabled = read.oneOf('TWO_FACTOR', ['on', 'off'] as const, 'on') === 'on';
+  const given = read.optionalString('MFA_ENCRYPTION_KEY');
+  const previous = read.optionalString('MFA_PREVIOUS_ENCRYPTION_KEYS');
+  const encryptionKey =
+    given !== undefined
+      ? parseMfaKey('MFA_ENCRYPTION_KEY', given)
+      : developmentMfaKey(enabled, isProduction, dataDir, warnings);
+  return {
+    enabled,
+    encryptionKey,
+    previousEncryptionKeys: previous
+      ? listEntries(previous).map((entry) => parseMfaKey('MFA_PREVIOUS_ENCRYPTION_KEYS', entry))
+      : [],
+    issuerName: read.string('MFA_ISSUER_NAME', issuer),
+    challengeTtlSeconds: read.duration('MFA_CHALLENGE_EXPIRES', '5m', 10, 3600),
+    challengeAttempts: read.integer('MFA_CHALLENGE_ATTEMPTS', 5, 1, 100),
+    adminRequireMfa: read.boolean('ADMIN_REQUIRE_MFA', isProduction),
+  };
+}
+
+/** 32 bytes as base64, base64url or hex. The message never repeats the value. */
+function parseMfaKey(variable: string, raw: string): Buffer {
+  const text = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(text)
+      ? Buffer.from(text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=$/, ''), 'base64url')
+      : undefined;
+  if (key?.length !== MFA_KEY_BYTES) {
+    throw new ConfigError(variable, 'must be 32 bytes as base64 or hex: make one with `openssl rand -base64 32`');
+  }
+  return key;
+}
+
+/**
+ * Outside production, a key generated once into the data folder and kept, so enrolments survive
+ * restarts. In production it must be given while two-factor is on (the secrets it guards would
+ * otherwise be lost with the machine).
+ */
+function developmentMfaKey(enabled: boolean, isProduction: boolean, dataDir: string, warnings: string[]): Buffer {
+  if (isProduction) {
+    if (enabled) {
+      throw new ConfigError(
+        'MFA_ENCRYPTION_KEY',
+        'is required in production while TWO_FACTOR is on: make one with `openssl rand -base64 32`',
+      );
+    }
+    // Nothing is encrypted with it: enrolment is off, and no secret is read without a key.
+    return randomBytes(MFA_KEY_BYTES);
+  }
+  const keyFile = path.join(dataDir, 'mfa-encryption-key');
+  if (!existsSync(keyFile)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(keyFile, randomBytes(MFA_KEY_BYTES).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    warnings.push(
+      `MFA_ENCRYPTION_KEY is not set: generated a development key in ${keyFile} (never do this in production)`,
+    );
+  }
+  return parseMfaKey('MFA_ENCRYPTION_KEY', readFileSync(keyFile, 'utf8'));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -28,12 +28,30 @@ export enum AuthFailure {
   SIGNUP_DISABLED = 'SIGNUP_DISABLED',
   /** MAIL_FLOWS=off: the flows that need mail are not offered. */
   MAIL_DISABLED = 'MAIL_DISABLED',
+  /**
+   * A second factor is needed: the password was right (login, reauthenticate), or the field needs
+   * aal 2. `extensions.mfaToken` holds the challenge for completeMfaLogin.
+   */
+  MFA_REQUIRED = 'MFA_REQUIRED',
+  /** The field needs aal 2 and the user has no second factor: enrol first (startTotpEnrollment). */
+  MFA_ENROLLMENT_REQUIRED = 'MFA_ENROLLMENT_REQUIRED',
+  /** The authenticator code or recovery code is wrong, already used, or outside the drift window. */
+  MFA_CODE_INVALID = 'MFA_CODE_INVALID',
+  /** startTotpEnrollment with a confirmed factor: disable it first. */
+  MFA_ALREADY_ENABLED = 'MFA_ALREADY_ENABLED',
+  /** confirmTotpEnrollment with no pending enrolment, or a two-factor operation on an account without it. */
+  MFA_NOT_ENABLED = 'MFA_NOT_ENABLED',
+  /** TWO_FACTOR=off: enrolment is not offered. */
+  MFA_DISABLED = 'MFA_DISABLED',
 }
 
 /** Failures that are a refusal of the operation itself, whoever asks. */
 export const FORBIDDEN_FAILURES: ReadonlySet<AuthFailure> = new Set([
   AuthFailure.SIGNUP_DISABLED,
   AuthFailure.MAIL_DISABLED,
+  AuthFailure.MFA_ALREADY_ENABLED,
+  AuthFailure.MFA_NOT_ENABLED,
+  AuthFailure.MFA_DISABLED,
 ]);
 
 /** Failures that are the client's input, not its identity (and any failure naming an input field). */
@@ -52,6 +70,8 @@ export class AuthError extends Error {
     readonly publicMessage: string,
     /** The input field at fault, for input failures. */
     readonly field?: string,
+    /** Public extensions beyond the reason (MFA_REQUIRED's `mfaToken`). */
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(publicMessage);
     this.name = 'AuthError';

@@ -26,7 +26,14 @@ export interface LoginCandidate {
 
 export interface CandidateAccount {
   count: Count;
-  user: { id: string; passwordHash: string; isActive: boolean; emailVerified: boolean } | null;
+  user: {
+    id: string;
+    passwordHash: string;
+    isActive: boolean;
+    emailVerified: boolean;
+    /** The password alone does not open a session: a second factor is awaited. */
+    twoFactorEnabled: boolean;
+  } | null;
   /** The attempt was counted on the presented device's key rather than on the account's. */
   deviceCounted: boolean;
 }
@@ -63,8 +70,8 @@ type BeginRow = CountRow & { device_counted: boolean | null } & (
     { account_points: number; account_expire: string } | { account_points: null; account_expire: null }
   ) &
   (
-    | { id: string; password_hash: string; is_active: boolean; email_verified: boolean }
-    | { id: null; password_hash: null; is_active: null; email_verified: null }
+    | { id: string; password_hash: string; is_active: boolean; email_verified: boolean; two_factor_enabled: boolean }
+    | { id: null; password_hash: null; is_active: null; email_verified: null; two_factor_enabled: null }
   );
 
 // Count the IP; within its budget, find the account and count the attempt on it, or on the
@@ -77,14 +84,15 @@ function beginSql(keyColumn: 'username_key' | 'email_key'): string {
   return `with ${NO_FLUSH_CTE}, ip as (
       ${countOneSql(':ipKey', ':ipWindowEnd')}
     ), found as (
-      select id, password_hash, is_active, email_verified_at is not null as email_verified from users where ${keyColumn} = :identifier and ${withinIpBudget}
+      select id, password_hash, is_active, email_verified_at is not null as email_verified,
+        two_factor_enabled_at is not null as two_factor_enabled from users where ${keyColumn} = :identifier and ${withinIpBudget}
     ), device as (
       select coalesce((select ${deviceMatches} from found), false) as recognised
     ), account as (
       ${countAttemptSql(`select ${accountKey}, 1, :accountWindowEnd where ${withinIpBudget}`)}
     )
     select ip.points, ip.expire, account.points as account_points, account.expire as account_expire,
-      found.id, found.password_hash, found.is_active, found.email_verified, (select recognised from device) as device_counted
+      found.id, found.password_hash, found.is_active, found.email_verified, found.two_factor_enabled, (select recognised from device) as device_counted
     from ip left join account on true left join found on true`;
 }
 
@@ -104,6 +112,7 @@ interface CompleteRow {
   username: string;
   email: string;
   email_verified: boolean;
+  two_factor_enabled: boolean;
   roles: Role[];
   is_active: boolean;
   created_at: Date;
@@ -116,7 +125,8 @@ interface CompleteRow {
 const COMPLETE = namedSql<CompleteParams>(`with cleared as (
     ${clearCountSql(':accountKey')}
   ), current_user_row as (
-    select id, username, email, email_verified_at is not null as email_verified, roles, is_active, created_at, password_hash = :checkedHash as same_password
+    select id, username, email, email_verified_at is not null as email_verified,
+      two_factor_enabled_at is not null as two_factor_enabled, roles, is_active, created_at, password_hash = :checkedHash as same_password
     from users where id = :userId for update
   ), opened as (
     ${openSessionSql('current_user_row where same_password and is_active')}
@@ -176,6 +186,7 @@ export class LoginStatements {
                 passwordHash: row.password_hash,
                 isActive: row.is_active,
                 emailVerified: row.email_verified,
+                twoFactorEnabled: row.two_factor_enabled,
               },
         deviceCounted: row.device_counted === true,
       },
@@ -214,6 +225,7 @@ export class LoginStatements {
         username: row.username,
         email: row.email,
         emailVerified: row.email_verified,
+        twoFactorEnabled: row.two_factor_enabled,
         roles: row.roles,
         isActive: true,
         createdAt: row.created_at,

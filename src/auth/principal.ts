@@ -11,7 +11,7 @@ import { Session } from '../db/entities/index.js';
 import { additionalClaimsOf, type AdditionalClaims } from './additional-claims.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { checkTokenSource, type TokenSource } from './token-transport.js';
-import type { AccessClaims, TokenService } from './tokens.js';
+import { type AccessClaims, type AuthLevel, authLevelOf, type TokenService } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export interface Viewer {
@@ -21,6 +21,8 @@ export interface Viewer {
   readonly fresh: boolean;
   /** The application's claims in this token (additional-claims.ts), as they were when it was signed. */
   readonly claims: AdditionalClaims;
+  /** How strongly the session's user signed in (aal, amr), as this token states it. */
+  readonly level: AuthLevel;
 }
 
 interface SessionState {
@@ -179,7 +181,13 @@ export class PrincipalService {
     ) {
       throw new AuthError(AuthFailure.TOKEN_REVOKED, 'Token has been revoked');
     }
-    return { user, sessionId: claims.sid, fresh: claims.fresh, claims: additionalClaimsOf(claims) };
+    return {
+      user,
+      sessionId: claims.sid,
+      fresh: claims.fresh,
+      claims: additionalClaimsOf(claims),
+      level: authLevelOf(claims),
+    };
   }
 
   private async load(
@@ -218,6 +226,7 @@ function sameUser(a: UserView, b: UserView): boolean {
     a.username === b.username &&
     a.email === b.email &&
     a.emailVerified === b.emailVerified &&
+    a.twoFactorEnabled === b.twoFactorEnabled &&
     a.isActive === b.isActive &&
     a.createdAt.getTime() === b.createdAt.getTime() &&
     a.roles.length === b.roles.length &&

@@ -49,7 +49,12 @@ export function createAuthServices(
   databaseUrl: string,
   options: AuthServiceOptions = {},
 ): AuthServices {
-  const tokens = new TokenService(config.jwt, options.additionalClaims, config.authCacheTtlSeconds);
+  const tokens = new TokenService(
+    config.jwt,
+    options.additionalClaims,
+    config.authCacheTtlSeconds,
+    config.mfa.challengeTtlSeconds,
+  );
   const passwords = new PasswordHasher(config.argon2);
   const statementPool = createStatementPool(databaseUrl);
   const throttle = new Throttle(statementPool, config.throttle);

@@ -20,7 +20,7 @@ import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import { checkTokenSource, FROM_BODY_OR_HEADER, newCsrfValue, type TokenSource } from './token-transport.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
-import { nowSeconds } from './tokens.js';
+import { type AuthLevel, type AuthMethod, nowSeconds, PASSWORD_ONLY } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
 
 export interface IssuedTokens {
@@ -69,6 +69,8 @@ export interface NewSessionRow {
   userAgent: string | null;
   ip: string | null;
   transport: TokenTransport;
+  aal: number;
+  amr: string[];
 }
 
 /** The placeholders of `openSessionSql`. */
@@ -80,6 +82,8 @@ export interface OpenSessionParams {
   userAgent: string | null;
   sessionIp: string | null;
   sessionTransport: TokenTransport;
+  sessionAal: number;
+  sessionAmr: string[];
 }
 
 /**
@@ -87,8 +91,8 @@ export interface OpenSessionParams {
  * returning `id`, with its condition) yields; it returns the session's `id`.
  */
 export function openSessionSql(users: string): string {
-  return `insert into sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, user_agent, ip, transport)
-    select :sessionId, id, :refreshJti, :sessionStart, :sessionStart, :sessionEnd, :userAgent, :sessionIp, :sessionTransport
+  return `insert into sessions (id, user_id, refresh_jti, created_at, last_used_at, expires_at, user_agent, ip, transport, aal, amr)
+    select :sessionId, id, :refreshJti, :sessionStart, :sessionStart, :sessionEnd, :userAgent, :sessionIp, :sessionTransport, :sessionAal, :sessionAmr
     from ${users}
     returning id`;
 }
@@ -102,6 +106,8 @@ export function openSessionParams(row: NewSessionRow): OpenSessionParams {
     userAgent: row.userAgent,
     sessionIp: row.ip,
     sessionTransport: row.transport,
+    sessionAal: row.aal,
+    sessionAmr: row.amr,
   };
 }
 
@@ -123,17 +129,27 @@ export class SessionService {
     return this.issueFirst(row, toUserView(user), user.passwordHash);
   }
 
-  /** A new session's row, for a statement that writes it; `issueFirst` signs its tokens once written. */
-  newSessionRow(meta: RequestMeta, transport: TokenTransport): NewSessionRow {
+  /**
+   * A new session's row, for a statement that writes it; `issueFirst` signs its tokens once
+   * written. `id` is given when a challenge named the session before it existed (completeMfaLogin).
+   */
+  newSessionRow(
+    meta: RequestMeta,
+    transport: TokenTransport,
+    level: AuthLevel = PASSWORD_ONLY,
+    id: string = randomUUID(),
+  ): NewSessionRow {
     const now = new Date();
     return {
-      id: randomUUID(),
+      id,
       refreshJti: randomUUID(),
       createdAt: now,
       expiresAt: new Date((nowSeconds() + this.jwt.refreshTokenTtlSeconds) * 1000),
       userAgent: meta.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       ip: meta.ip,
       transport,
+      aal: level.aal,
+      amr: [...level.amr],
     };
   }
 
@@ -250,12 +266,16 @@ export class SessionService {
     }));
   }
 
-  /** reissueFresh inside the caller's transaction; the caller announces the session's change. */
+  /**
+   * reissueFresh inside the caller's transaction; the caller announces the session's change.
+   * `level`, when given, is the session's new level (a second factor was just proven).
+   */
   async reissueFreshIn(
     tx: EntityManager,
     sessionId: string,
     meta: RequestMeta,
     event: AuthEventKind,
+    level?: AuthLevel,
   ): Promise<IssuedTokens> {
     const session = await tx.findOne(
       Session,
@@ -268,6 +288,10 @@ export class SessionService {
     session.rotatedAt = null;
     session.generation++;
     session.lastUsedAt = new Date();
+    if (level) {
+      session.aal = level.aal;
+      session.amr = [...level.amr];
+    }
     recordAuthEvent(tx, { type: event, userId: user.id, sessionId, ip: meta.ip });
     return this.issue(session, user, true);
   }
@@ -355,7 +379,7 @@ export class SessionService {
   }
 
   private signPair(
-    session: { id: string; expiresAt: Date; transport: TokenTransport },
+    session: { id: string; expiresAt: Date; transport: TokenTransport; aal: number; amr: string[] },
     user: UserView,
     fresh: boolean,
     gen: number,
@@ -366,7 +390,16 @@ export class SessionService {
     const refreshCsrf = cookies ? newCsrfValue() : undefined;
     const accessCsrf = cookies && this.jwt.tokenLocation.includes('cookies') ? newCsrfValue() : undefined;
     const access = this.tokens.signAccessToken(
-      { sub: user.id, sid: sessionId, roles: [...user.roles], fresh, gen, ...(accessCsrf && { csrf: accessCsrf }) },
+      {
+        sub: user.id,
+        sid: sessionId,
+        roles: [...user.roles],
+        fresh,
+        gen,
+        aal: session.aal === 2 ? 2 : 1,
+        amr: session.amr as AuthMethod[],
+        ...(accessCsrf && { csrf: accessCsrf }),
+      },
       user,
     );
     const refresh = this.tokens.signRefreshToken(

@@ -14,12 +14,15 @@ import { isUuid } from './ids.js';
 import { KeySet } from './keys.js';
 import { CSRF_VALUE } from './token-transport.js';
 import type { UserView } from './user-view.js';
+import { TokenTransport } from '../db/entities/index.js';
 
 /** RFC 9068 §2.1: access tokens are typed, and a refresh token has a type of its own. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 export const REFRESH_TOKEN_TYPE = 'refresh+jwt';
 /** OWASP's device cookie, as a token: this client has logged in to the account before. */
 export const DEVICE_TOKEN_TYPE = 'device+jwt';
+/** A login (or reauthentication, or step-up) waiting for its second factor: good for completeMfaLogin only. */
+export const MFA_CHALLENGE_TYPE = 'mfa+jwt';
 export const MAX_TOKEN_BYTES = 8192;
 
 export interface AccessClaims {
@@ -34,6 +37,43 @@ export interface AccessClaims {
   gen?: number;
   /** Only on a token also set as a cookie: the value a request it authenticates must echo (token-transport.ts). */
   csrf?: string;
+  /** RFC 8176 methods the session proved (absent on tokens signed before two-factor existed: ["pwd"]). */
+  amr?: AuthMethod[];
+  /** Authenticator assurance level: 2 once a second factor was proven (absent: 1). */
+  aal?: AssuranceLevel;
+}
+
+/** RFC 8176 §2: password, one-time password (TOTP), and the recovery code (Tessera's own value). */
+export type AuthMethod = 'pwd' | 'otp' | 'rec';
+export const AUTH_METHODS: readonly AuthMethod[] = ['pwd', 'otp', 'rec'];
+export type AssuranceLevel = 1 | 2;
+
+/** How strongly a session's user signed in, as its access tokens carry it. */
+export interface AuthLevel {
+  readonly aal: AssuranceLevel;
+  readonly amr: readonly AuthMethod[];
+}
+
+const PASSWORD_METHODS: readonly AuthMethod[] = Object.freeze(['pwd' as const]);
+export const PASSWORD_ONLY: AuthLevel = Object.freeze({ aal: 1, amr: PASSWORD_METHODS });
+
+export type MfaChallengePurpose = 'login' | 'session';
+
+/**
+ * `pur` login: the password was proven and no session exists yet; `sid` is the id completion
+ * opens it under and `trn` its transport. `pur` session: `sid` is the viewer's session, which
+ * completion raises to aal 2 (reauthenticate, step-up). `cred` ties it to the password hash it
+ * was issued under, so a password change voids it.
+ */
+export interface MfaChallengeClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  pur: MfaChallengePurpose;
+  cred: string;
+  trn?: TokenTransport;
 }
 
 export interface RefreshClaims {
@@ -83,6 +123,7 @@ export class TokenService {
   private readonly access: TokenKind;
   private readonly refresh: TokenKind;
   private readonly device: TokenKind;
+  private readonly challenge: TokenKind;
   private readonly verifiedAccess = new Map<string, { claims: Readonly<AccessClaims>; verifiedAt: number }>();
   private readonly cacheTtlMs: number;
 
@@ -90,6 +131,7 @@ export class TokenService {
     private readonly settings: Config['jwt'],
     private readonly claimsLoader: AdditionalClaimsLoader = additionalClaims,
     cacheTtlSeconds = 5,
+    mfaChallengeTtlSeconds = 300,
   ) {
     this.cacheTtlMs = cacheTtlSeconds * 1000;
     // Key objects are built once: given a string, jsonwebtoken re-parses the key on every call.
@@ -97,11 +139,21 @@ export class TokenService {
     this.access = { type: ACCESS_TOKEN_TYPE, maxLifetimeSeconds: settings.accessTokenTtlSeconds };
     this.refresh = { type: REFRESH_TOKEN_TYPE, maxLifetimeSeconds: settings.refreshTokenTtlSeconds };
     this.device = { type: DEVICE_TOKEN_TYPE, maxLifetimeSeconds: settings.deviceTokenTtlSeconds };
+    this.challenge = { type: MFA_CHALLENGE_TYPE, maxLifetimeSeconds: mfaChallengeTtlSeconds };
   }
 
   /** `user`, when given, is handed to the additional claims loader (additional-claims.ts). */
   signAccessToken(
-    claims: { sub: string; sid: string; roles: string[]; fresh: boolean; gen: number; csrf?: string },
+    claims: {
+      sub: string;
+      sid: string;
+      roles: string[];
+      fresh: boolean;
+      gen: number;
+      amr: AuthMethod[];
+      aal: AssuranceLevel;
+      csrf?: string;
+    },
     user?: UserView,
   ): SignedToken {
     const now = nowSeconds();
@@ -129,6 +181,25 @@ export class TokenService {
     return this.sign(this.device.type, { ...claims, iat: now, exp: now + this.settings.deviceTokenTtlSeconds });
   }
 
+  signMfaChallenge(claims: Omit<MfaChallengeClaims, 'jti' | 'iat' | 'exp'>): SignedToken {
+    const now = nowSeconds();
+    return this.sign(this.challenge.type, { ...claims, iat: now, exp: now + this.challenge.maxLifetimeSeconds });
+  }
+
+  verifyMfaChallenge(token: string): MfaChallengeClaims {
+    const payload = this.verify(token, this.challenge);
+    const { pur, cred, trn } = payload;
+    if (
+      (pur !== 'login' && pur !== 'session') ||
+      typeof cred !== 'string' ||
+      !CREDENTIAL_TAG.test(cred) ||
+      (pur === 'login' ? !Object.values(TokenTransport).includes(trn as TokenTransport) : trn !== undefined)
+    ) {
+      throw tokenInvalid();
+    }
+    return payload as unknown as MfaChallengeClaims;
+  }
+
   verifyAccessToken(token: string): Readonly<AccessClaims> {
     const cached = this.verifiedAccess.get(token);
     // The same expiry rule jsonwebtoken applies; an expired entry falls through to the full
@@ -146,7 +217,9 @@ export class TokenService {
       !Array.isArray(payload.roles) ||
       !payload.roles.every((role) => typeof role === 'string') ||
       typeof payload.fresh !== 'boolean' ||
-      ('gen' in payload && !(Number.isSafeInteger(payload.gen) && (payload.gen as number) >= 0))
+      ('gen' in payload && !(Number.isSafeInteger(payload.gen) && (payload.gen as number) >= 0)) ||
+      ('aal' in payload && payload.aal !== 1 && payload.aal !== 2) ||
+      ('amr' in payload && !isAuthMethodList(payload.amr))
     ) {
       throw tokenInvalid();
     }
@@ -253,6 +326,20 @@ export class TokenService {
     if (typeof exp === 'number' && now >= exp + leeway) throw expired();
     return payload;
   }
+}
+
+function isAuthMethodList(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((method) => AUTH_METHODS.includes(method as AuthMethod)) &&
+    new Set(value).size === value.length
+  );
+}
+
+/** The level an access token states; tokens from before two-factor state none and are password-only. */
+export function authLevelOf(claims: Pick<AccessClaims, 'aal' | 'amr'>): AuthLevel {
+  return claims.aal === undefined ? PASSWORD_ONLY : { aal: claims.aal, amr: claims.amr ?? PASSWORD_ONLY.amr };
 }
 
 function expired(): AuthError {

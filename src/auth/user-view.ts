@@ -7,6 +7,8 @@ export interface UserView {
   readonly email: string;
   /** The user proved they read mail at `email`. */
   readonly emailVerified: boolean;
+  /** A confirmed second factor (TOTP) guards the account. */
+  readonly twoFactorEnabled: boolean;
   readonly roles: readonly Role[];
   readonly isActive: boolean;
   readonly createdAt: Date;
@@ -18,6 +20,7 @@ export function toUserView(user: User): UserView {
     username: user.username,
     email: user.email,
     emailVerified: user.emailVerifiedAt !== null,
+    twoFactorEnabled: user.twoFactorEnabledAt !== null,
     roles: [...user.roles],
     isActive: user.isActive,
     createdAt: user.createdAt,

@@ -54,6 +54,7 @@ export function fromAuthError(error: AuthError): PublicError {
         ? ErrorCode.FORBIDDEN
         : ErrorCode.UNAUTHENTICATED;
   return new PublicError(code, error.publicMessage, {
+    ...error.details,
     reason: error.reason,
     ...(error.field ? { field: error.field } : {}),
   });

@@ -47,6 +47,7 @@ export function testConfig(overrides: Env = {}): Config {
     ...TEST_ENV,
     ...mailDefaults(overrides),
     JWT_SECRET_KEY: randomBytes(32).toString('base64url'),
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     // Never written while JWT_SECRET_KEY is given and DATABASE_URL is set, except for the .eml files
     // of mails sent without SMTP_URL: startTestServer gives each server its own directory for them.
     TESSERA_DATA_DIR: path.join(tmpdir(), 'tessera-test-unused-data'),

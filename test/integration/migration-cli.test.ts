@@ -17,6 +17,7 @@ const COMMITTED = [
   'Migration20261202233006_session_generation',
   'Migration20261203080000_session_transport',
   'Migration20261203113134_mail_and_account_tokens',
+  'Migration20261203150507_two_factor',
 ];
 
 let project: string;

@@ -56,6 +56,7 @@ const PRODUCTION = {
   ARGON2_MEMORY_KIB: '19456',
   ARGON2_TIME_COST: '2',
   JWT_SECRET_KEY: randomBytes(48).toString('base64url'),
+  MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 };
 
 test('production without SMTP_URL refuses to start while the mail flows are on, and starts with them off', async () => {

@@ -28,6 +28,7 @@ function freshDataDir(): string {
 }
 
 const SECRET = randomBytes(48).toString('base64url');
+const MFA_KEY = randomBytes(32).toString('base64');
 
 /** A valid test environment with `overrides` on top; an override set to undefined removes the variable. */
 function envWith(overrides: Env = {}): Env {
@@ -38,6 +39,8 @@ function envWith(overrides: Env = {}): Env {
     // What production needs for the mail flows; the mail settings' own tests unset them.
     SMTP_URL: 'smtp://mail.example.com:587',
     APP_URL: 'https://app.example.com',
+    // What production needs while two-factor is on; the two-factor settings' own tests unset it.
+    MFA_ENCRYPTION_KEY: MFA_KEY,
     ...overrides,
   };
 }
@@ -458,6 +461,8 @@ function expectTokensToSurviveReload(first: Config, second: Config): void {
     roles: ['USER'],
     fresh: false,
     gen: 0,
+    aal: 1,
+    amr: ['pwd'],
   });
   expect(new TokenService(second.jwt).verifyAccessToken(signed.token).jti).toBe(signed.jti);
 }

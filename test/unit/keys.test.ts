@@ -24,7 +24,13 @@ const ASYMMETRIC: AsymmetricAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
 function env(overrides: Env): Env {
-  return { NODE_ENV: 'test', TESSERA_DATA_DIR: dataDir, JWT_SECRET_KEY: undefined, ...overrides };
+  return {
+    NODE_ENV: 'test',
+    TESSERA_DATA_DIR: dataDir,
+    JWT_SECRET_KEY: undefined,
+    MFA_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ...overrides,
+  };
 }
 
 function publicPemOf(privateKeyPem: string): string {
@@ -36,7 +42,15 @@ function serviceFor(overrides: Env): TokenService {
 }
 
 function access(service: TokenService) {
-  return service.signAccessToken({ sub: randomUUID(), sid: randomUUID(), roles: ['USER'], fresh: true, gen: 0 });
+  return service.signAccessToken({
+    sub: randomUUID(),
+    sid: randomUUID(),
+    roles: ['USER'],
+    fresh: true,
+    gen: 0,
+    aal: 1,
+    amr: ['pwd'],
+  });
 }
 
 function headerOf(token: string): Record<string, unknown> {

@@ -60,7 +60,9 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
   const jwt = loadConfig(env).config.jwt;
   const service = new TokenService(jwt);
   const { kid } = decodeSegment(
-    service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false, gen: 0 }).token.split('.')[0],
+    service
+      .signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: [], fresh: false, gen: 0, aal: 1, amr: ['pwd'] })
+      .token.split('.')[0],
   ) as { kid: string };
   return {
     algorithm,
@@ -77,7 +79,15 @@ function createFixture(algorithm: JwtAlgorithm, overrides: Env = {}, pair?: KeyP
     sid: SESSION_ID,
     genuine: (kind) =>
       kind === 'access'
-        ? service.signAccessToken({ sub: USER_ID, sid: SESSION_ID, roles: ['USER'], fresh: false, gen: 0 }).token
+        ? service.signAccessToken({
+            sub: USER_ID,
+            sid: SESSION_ID,
+            roles: ['USER'],
+            fresh: false,
+            gen: 0,
+            aal: 1,
+            amr: ['pwd'],
+          }).token
         : service.signRefreshToken({ sub: USER_ID, sid: SESSION_ID }, nowSeconds() + 86400).token,
   };
 }
@@ -142,6 +152,8 @@ describe('verifyAccessToken', () => {
       roles: ['USER', 'ADMIN'],
       fresh: true,
       gen: 0,
+      aal: 1,
+      amr: ['pwd'],
     });
     const claims: AccessClaims = hs.service.verifyAccessToken(signed.token);
     expect(claims).toEqual({
@@ -155,6 +167,8 @@ describe('verifyAccessToken', () => {
       roles: ['USER', 'ADMIN'],
       fresh: true,
       gen: 0,
+      aal: 1,
+      amr: ['pwd'],
     });
     expect(claims.iat).toBeGreaterThanOrEqual(before);
     expect(claims.iat).toBeLessThanOrEqual(nowSeconds());
@@ -261,6 +275,8 @@ describe.each([
       roles: ['ADMIN'],
       fresh: true,
       gen: 0,
+      aal: 1,
+      amr: ['pwd'],
     });
     expect(decodeSegment(access.token.split('.')[0])).toEqual({ alg: algorithm, typ: 'at+jwt', kid: fixture.kid });
     expect(fixture.service.verifyAccessToken(access.token)).toMatchObject({

@@ -20,6 +20,8 @@ export class Session {
     | 'rotatedAt'
     | 'generation'
     | 'transport'
+    | 'aal'
+    | 'amr'
     | 'revokedAt'
     | 'revokedReason'
     | 'userAgent'
@@ -52,6 +54,14 @@ export class Session {
   /** Chosen at login, kept for the session's life. */
   @Property({ type: types.string, length: 8, default: TokenTransport.BODY })
   transport: TokenTransport = TokenTransport.BODY;
+
+  /** NIST's authenticator assurance level the session reached: 2 once a second factor was proven. Kept by refreshes. */
+  @Property({ type: types.smallint, default: 1 })
+  aal: number = 1;
+
+  /** RFC 8176 methods proven for this session (`pwd`, `otp`, `rec`), as its access tokens carry them. */
+  @Property({ type: types.array, defaultRaw: "'{pwd}'" })
+  amr: string[] = ['pwd'];
 
   @Property({ type: types.datetime })
   createdAt: Date = new Date();

@@ -5,7 +5,7 @@ import { Role } from './role.enum.js';
 
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'emailVerifiedAt' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'emailVerifiedAt' | 'twoFactorEnabledAt' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: types.uuid })
   id: string = randomUUID();
@@ -35,6 +35,10 @@ export class User {
   /** When the user proved they read mail at `email`; null until then, and again after a change of address. */
   @Property({ type: types.datetime, nullable: true })
   emailVerifiedAt: Date | null = null;
+
+  /** When the user's second factor was confirmed; null without one. Written with totp_factors (src/auth/mfa/). */
+  @Property({ type: types.datetime, nullable: true })
+  twoFactorEnabledAt: Date | null = null;
 
   @Property({ type: types.boolean })
   isActive: boolean = true;

@@ -30,6 +30,13 @@ export class UserType implements UserView {
   })
   emailVerified!: boolean;
 
+  @Authorized(AccessRule.SELF_OR_ADMIN)
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Whether an authenticator app guards the account (two-factor). Visible like email.',
+  })
+  twoFactorEnabled!: boolean;
+
   @Field(() => [Role])
   roles!: readonly Role[];
 

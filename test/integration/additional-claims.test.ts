@@ -20,7 +20,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const VIEWER_CLAIMS = '{ viewerClaims }';
 /** Every claim Tessera itself puts in an access token. */
-const TESSERA_CLAIMS = ['aud', 'exp', 'fresh', 'gen', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub'];
+const TESSERA_CLAIMS = ['aal', 'amr', 'aud', 'exp', 'fresh', 'gen', 'iat', 'iss', 'jti', 'roles', 'sid', 'sub'];
 
 /** What the loader answers; each test sets its own. */
 let plan = 'free';
@@ -136,7 +136,7 @@ describe('a server with the default loader', () => {
 });
 
 describe('a loader that names a reserved claim', () => {
-  test.each(['sub', 'sid', 'roles', 'fresh', 'gen', 'exp', 'iat', 'nbf', 'iss', 'aud', 'jti', 'typ'])(
+  test.each(['sub', 'sid', 'roles', 'fresh', 'gen', 'amr', 'aal', 'exp', 'iat', 'nbf', 'iss', 'aud', 'jti', 'typ'])(
     'fails the signup with a masked internal error and a log line naming "%s"',
     async (reserved) => {
       claimsFor = () => ({ tenant: 'acme', [reserved]: 'mine' });

@@ -100,7 +100,8 @@ const BEGIN_BY_USERNAME = namedSql<BeginParams>(beginSql('username_key'));
 const BEGIN_BY_EMAIL = namedSql<BeginParams>(beginSql('email_key'));
 
 interface CompleteParams extends OpenSessionParams, SessionEventParams {
-  accountKey: string;
+  /** The counter the attempt was charged to; null when it was cleared already (a second factor's completion). */
+  accountKey: string | null;
   userId: string;
   checkedHash: string;
   /** A new hash of the password under the current parameters, or null. */
@@ -138,8 +139,26 @@ const COMPLETE = namedSql<CompleteParams>(`with cleared as (
   )
   select current_user_row.*, exists (select 1 from opened) as opened from current_user_row`);
 
+const UPGRADE_HASH = namedSql<{ userId: string; checkedHash: string; newHash: string; at: Date }>(
+  'update users set password_hash = :newHash, updated_at = :at where id = :userId and password_hash = :checkedHash',
+);
+
 export class LoginStatements {
   constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Writes a new hash of the password just checked, unless the stored one changed meanwhile: for
+   * the login of a two-factor account, which opens no session to write it with. The hash stored
+   * afterwards is returned.
+   */
+  async upgradeHash(userId: string, checkedHash: string, newHash: string): Promise<string> {
+    const { rowCount } = await this.pool.query({
+      name: 'login-upgrade-hash',
+      text: UPGRADE_HASH.text,
+      values: UPGRADE_HASH.values({ userId, checkedHash, newHash, at: new Date() }),
+    });
+    return rowCount === 1 ? newHash : checkedHash;
+  }
 
   /** A password check that failed: recorded on its own, whatever happens to the request. */
   recordFailure(userId: string | null, ip: string | null): Promise<void> {
@@ -194,7 +213,7 @@ export class LoginStatements {
   }
 
   async complete(
-    accountCounterKey: string,
+    accountCounterKey: string | null,
     userId: string,
     checkedHash: string,
     session: NewSessionRow,

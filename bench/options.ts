@@ -17,6 +17,8 @@ export interface BenchOptions {
   strict: boolean;
   cpuProfile: boolean;
   out: string;
+  /** Also run every scenario on a database grown in SQL (bench/scale.ts), this many times the full scale. */
+  scale: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -34,6 +36,9 @@ export const USAGE = `npm run bench -- [options]
   --strict                 also exit non-zero when a target is missed
   --cpu-prof               run the server with --cpu-prof (profiles in dist/bench-profiles/) and print its top functions
   --out <file>             where to write the results (default bench/results.json)
+  --scale                  then grow the database in SQL to 1M users, 5M sessions, 20M audit events, 2M tasks
+                           and run the same scenarios again, with table sizes, plans and a purge under load
+  --scale-factor <f>       the grown database's size as a fraction of that (default 1; CI's smoke: 0.001)
 Environment: DATABASE_URL (a fresh database is created on that server and dropped afterwards;
 otherwise an embedded PostgreSQL in a temporary folder), UV_THREADPOOL_SIZE (passed to the server
 and the argon2-raw worker alike), THREAD_POOL_NICE, MALLOC_ARENA_MAX and NODE_OPTIONS (passed to
@@ -63,6 +68,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       strict: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results.json' },
+      scale: { type: 'boolean', default: false },
+      'scale-factor': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -88,6 +95,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     strict: values.strict ?? false,
     cpuProfile: values['cpu-prof'] ?? false,
     out: values.out ?? 'bench/results.json',
+    scale: values.scale ? positive('scale-factor', values['scale-factor'], 1) : undefined,
   };
   if (options.durationSeconds < 1) throw new Error('--duration must be at least 1 second');
   return options;

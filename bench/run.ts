@@ -14,7 +14,8 @@ import type { Argon2Result, LoadResult } from './protocol.js';
 import { evaluateTargets, machine, renderReport, writeResults, type ScenarioRow } from './report.js';
 import { combineRounds, SINGLE_RUN_SCENARIOS } from './rounds.js';
 import { buildScenarios, SCENARIO_NAMES, type Scenario } from './scenarios.js';
-import { seed } from './seed.js';
+import { measureScaled, renderScaled } from './scale-run.js';
+import { seed, type Seed } from './seed.js';
 import { readCpuSeconds, readRssMb } from './proc-stats.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { killAllWorkers, startWorker, type WorkerHandle } from './worker-process.js';
@@ -183,10 +184,10 @@ async function bench(options: BenchOptions): Promise<number> {
       `seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${options.connections + 4} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
     );
 
-    const scenariosFor = (durationSeconds: number) =>
+    const scenariosFor = (durationSeconds: number, seeded: Seed = data) =>
       buildScenarios({
         url: server!.url,
-        seed: data,
+        seed: seeded,
         argon2,
         durationSeconds,
         warmupSeconds: options.warmupSeconds,
@@ -194,33 +195,50 @@ async function bench(options: BenchOptions): Promise<number> {
         connections: options.connections,
         loginConnections: options.loginConnections,
       }).filter((s) => !options.scenarios || options.scenarios.includes(s.name));
-    const whole = scenariosFor(options.durationSeconds);
-    const perRound = scenariosFor(options.durationSeconds / options.rounds);
+    const measureAll = async (seeded: Seed): Promise<ScenarioRow[]> => {
+      const whole = scenariosFor(options.durationSeconds, seeded);
+      const perRound = scenariosFor(options.durationSeconds / options.rounds, seeded);
 
-    const roundsOf = new Map<string, ScenarioRow[]>(whole.map((scenario) => [scenario.name, []]));
-    // A scenario's workers wait, idle, through the other scenarios' turns: a later round needs
-    // only a short settle, not a new process and a new warm-up, so a run affords more rounds.
-    const keptWorkers = new Map<string, Workers>();
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const scenario of whole) {
-        const once = SINGLE_RUN_SCENARIOS.has(scenario.name) || options.rounds === 1;
-        if (once && round > 1) continue;
-        const measured = once ? scenario : perRound.find((s) => s.name === scenario.name)!;
-        const seconds = once ? options.durationSeconds : options.durationSeconds / options.rounds;
-        const kept = keptWorkers.get(measured.name);
-        const before = kept ? `${options.settleSeconds} s settle` : `${options.warmupSeconds} s warm-up`;
-        log(
-          `${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${before}, ${seconds.toFixed(2)} s measured)`,
-        );
-        const { row, workers } = await runScenario(measured, kept, server, counters);
-        roundsOf.get(measured.name)!.push(row);
-        if (!row.completed) log(`${measured.name} did not complete: ${row.failure}`);
-        keptWorkers.delete(measured.name);
-        if (workers && !once && round < options.rounds) keptWorkers.set(measured.name, workers);
-        else for (const worker of workers ?? []) worker.close();
+      const roundsOf = new Map<string, ScenarioRow[]>(whole.map((scenario) => [scenario.name, []]));
+      // A scenario's workers wait, idle, through the other scenarios' turns: a later round needs
+      // only a short settle, not a new process and a new warm-up, so a run affords more rounds.
+      const keptWorkers = new Map<string, Workers>();
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const scenario of whole) {
+          const once = SINGLE_RUN_SCENARIOS.has(scenario.name) || options.rounds === 1;
+          if (once && round > 1) continue;
+          const measured = once ? scenario : perRound.find((s) => s.name === scenario.name)!;
+          const seconds = once ? options.durationSeconds : options.durationSeconds / options.rounds;
+          const kept = keptWorkers.get(measured.name);
+          const before = kept ? `${options.settleSeconds} s settle` : `${options.warmupSeconds} s warm-up`;
+          log(
+            `${measured.name}${once ? '' : ` (round ${round}/${options.rounds})`}: ${measured.what} (${before}, ${seconds.toFixed(2)} s measured)`,
+          );
+          const { row, workers } = await runScenario(measured, kept, server!, counters!);
+          roundsOf.get(measured.name)!.push(row);
+          if (!row.completed) log(`${measured.name} did not complete: ${row.failure}`);
+          keptWorkers.delete(measured.name);
+          if (workers && !once && round < options.rounds) keptWorkers.set(measured.name, workers);
+          else for (const worker of workers ?? []) worker.close();
+        }
       }
-    }
-    const rows: ScenarioRow[] = [...roundsOf.values()].map(combineRounds);
+      return [...roundsOf.values()].map(combineRounds);
+    };
+    const rows = await measureAll(data);
+    const scaled =
+      options.scale === undefined
+        ? undefined
+        : await measureScaled({
+            options,
+            database,
+            server,
+            data,
+            smallRows: rows,
+            measureAll,
+            scenariosFor,
+            log,
+            runScenario: (scenario) => runScenario(scenario, undefined, server!, counters!),
+          });
     await cleanup();
 
     const targets = evaluateTargets(rows);
@@ -245,22 +263,24 @@ async function bench(options: BenchOptions): Promise<number> {
       },
       scenarios: rows,
       targets,
+      ...(scaled ? { scale: scaled } : {}),
       seconds: (Date.now() - started) / 1000,
     });
     log(`wrote ${path.relative(process.cwd(), out)} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
+    if (scaled) console.log(renderScaled(scaled));
     if (profileDir) {
       const profile = newestProfile(profileDir, started);
       console.log(profile ? `\n${summarizeProfile(profile, 25)}` : '\nno CPU profile was written');
     }
-    const broken = rows.filter((r) => !r.completed || r.errors > 0);
+    const broken = [...rows, ...(scaled?.scenarios ?? [])].filter((r) => !r.completed || r.errors > 0);
     if (broken.length) {
       log(
         `FAILED: ${broken.map((r) => (r.completed ? `${r.name} had ${r.errors} errors` : `${r.name} did not complete`)).join('; ')}`,
       );
       return 1;
     }
-    if (options.strict && targets.some((t) => t.pass === false)) {
+    if (options.strict && [...targets, ...(scaled?.targets ?? [])].some((t) => t.pass === false)) {
       log('targets missed (--strict)');
       return 1;
     }

@@ -7,6 +7,7 @@ import { Migration20261202233006_session_generation } from './Migration202612022
 import { Migration20261203080000_session_transport } from './Migration20261203080000_session_transport.js';
 import { Migration20261203113134_mail_and_account_tokens } from './Migration20261203113134_mail_and_account_tokens.js';
 import { Migration20261203150507_two_factor } from './Migration20261203150507_two_factor.js';
+import { Migration20261203153414_purge_and_list_indexes } from './Migration20261203153414_purge_and_list_indexes.js';
 
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261203080000_session_transport', class: Migration20261203080000_session_transport },
   { name: 'Migration20261203113134_mail_and_account_tokens', class: Migration20261203113134_mail_and_account_tokens },
   { name: 'Migration20261203150507_two_factor', class: Migration20261203150507_two_factor },
+  { name: 'Migration20261203153414_purge_and_list_indexes', class: Migration20261203153414_purge_and_list_indexes },
 ];

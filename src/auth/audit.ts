@@ -3,6 +3,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import { AuthEvent } from '../db/entities/index.js';
+import { deleteInBatches, ormBatch, type PurgeCount, type PurgeOptions } from './batched-delete.js';
 import { namedSql } from './named-sql.js';
 
 export enum AuthEventKind {
@@ -94,9 +95,18 @@ export async function recordAuthEventNow(
   });
 }
 
-/** Deletes the events older than `retentionSeconds`; returns how many. */
-export async function purgeAuthEvents(em: EntityManager, retentionSeconds: number): Promise<number> {
-  return em.nativeDelete(AuthEvent, { createdAt: { $lt: new Date(Date.now() - retentionSeconds * 1000) } });
+// Oldest first through auth_events_created_at_index, which exists for this purge.
+export const AUTH_EVENT_PURGE_SQL = `delete from auth_events where created_at < ? and id = any(array(
+    select id from auth_events where created_at < ? order by created_at limit ?))`;
+
+/** Deletes the events older than `retentionSeconds`, in batches. */
+export async function purgeAuthEvents(
+  em: EntityManager,
+  retentionSeconds: number,
+  options: PurgeOptions = {},
+): Promise<PurgeCount> {
+  const before = new Date(Date.now() - retentionSeconds * 1000);
+  return deleteInBatches(ormBatch(em, AUTH_EVENT_PURGE_SQL, [before, before]), options);
 }
 
 /** The placeholders of `recordSessionEventSql`. */

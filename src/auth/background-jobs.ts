@@ -1,13 +1,13 @@
 // What runs beside the requests: the invalidation listener that keeps this instance's principal
 // cache in step with the others, the refresh that re-reads the cached principals within the cache
 // TTL, and the timer that purges ended sessions, expired counters and audit events past their
-// retention, and mailed tokens and pending registrations long expired.
+// retention, and mailed tokens and pending registrations long expired (purge-run.ts).
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../logger.js';
-import { purgeAuthEvents } from './audit.js';
 import { InvalidationListener } from './invalidation.js';
+import { createPurgeRun, purgedAnything } from './purge-run.js';
 import type { AuthServices } from './services.js';
 
 export interface BackgroundJobs {
@@ -24,6 +24,7 @@ export function createBackgroundJobs(
 ): BackgroundJobs {
   const root = orm.em as EntityManager;
   const invalidations = new InvalidationListener(listenUrl, root, services.principals, logger);
+  const purges = createPurgeRun(config, orm, services, listenUrl);
   let purgeTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> | undefined;
@@ -37,17 +38,19 @@ export function createBackgroundJobs(
   };
 
   const purge = (): void => {
-    Promise.all([
-      services.sessions.purge(orm.em.fork() as EntityManager),
-      services.throttle.purgeExpired(),
-      purgeAuthEvents(orm.em.fork() as EntityManager, config.audit.retentionSeconds),
-      services.oneTimeTokens.purgeExpired(orm.em.fork() as EntityManager),
-      services.registration.purgeExpired(orm.em.fork() as EntityManager),
-    ]).then(
-      ([sessions, counters, events, mailedTokens, registrations]) =>
-        sessions + counters + events + mailedTokens + registrations > 0 &&
+    purges.run().then(
+      (result) =>
+        result &&
+        purgedAnything(result) &&
         logger.info(
-          { sessions, counters, events, mailedTokens, registrations },
+          {
+            sessions: result.sessions.deleted,
+            counters: result.counters.deleted,
+            events: result.events.deleted,
+            mailedTokens: result.mailedTokens,
+            registrations: result.registrations,
+            statements: result.sessions.batches + result.counters.batches + result.events.batches,
+          },
           'purged ended sessions, expired counters, old audit events, expired mailed tokens and registrations',
         ),
       (error: unknown) => logger.warn({ err: error }, 'purge failed; will retry'),
@@ -69,6 +72,7 @@ export function createBackgroundJobs(
       clearInterval(purgeTimer);
       clearInterval(refreshTimer);
       await refreshing;
+      await purges.stop();
       await invalidations.stop();
     },
   };

@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import { Session, TokenTransport, User } from '../db/entities/index.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
+import { addPurgeCounts, deleteInBatches, ormBatch, type PurgeCount, type PurgeOptions } from './batched-delete.js';
 import { credentialTag } from './credential-tag.js';
 import { announceInvalidation, type Invalidation, withInvalidations } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
@@ -22,6 +23,13 @@ import { checkTokenSource, FROM_BODY_OR_HEADER, newCsrfValue, type TokenSource }
 import type { DeviceClaims, TokenService } from './tokens.js';
 import { type AuthLevel, type AuthMethod, nowSeconds, PASSWORD_ONLY } from './tokens.js';
 import { toUserView, type UserView } from './user-view.js';
+
+// The purge's two batches, oldest rows first, through sessions_expires_at_index and the partial
+// sessions_revoked_at_index. The outer condition is checked again on a row a refresh changed meanwhile.
+export const SESSION_PURGE_EXPIRED_SQL = `delete from sessions where expires_at < ? and id = any(array(
+    select id from sessions where expires_at < ? order by expires_at limit ?))`;
+export const SESSION_PURGE_REVOKED_SQL = `delete from sessions where revoked_at < ? and id = any(array(
+    select id from sessions where revoked_at < ? order by revoked_at limit ?))`;
 
 export interface IssuedTokens {
   accessToken: string;
@@ -366,13 +374,22 @@ export class SessionService {
     return sessions.filter((session) => !this.isInactive(session, now));
   }
 
-  /** Deletes sessions past their absolute end, and revoked ones past the retention period. */
-  async purge(em: EntityManager): Promise<number> {
+  /**
+   * Deletes sessions past their absolute end, and revoked ones past the retention period: in
+   * batches, one condition at a time so that each is read through its own index.
+   */
+  async purge(em: EntityManager, options: PurgeOptions = {}): Promise<PurgeCount> {
     const now = Date.now();
     const revokedBefore = new Date(now - this.settings.revokedRetentionSeconds * 1000);
-    return em.nativeDelete(Session, {
-      $or: [{ expiresAt: { $lt: new Date(now) } }, { revokedAt: { $lt: revokedBefore } }],
-    });
+    const expired = await deleteInBatches(
+      ormBatch(em, SESSION_PURGE_EXPIRED_SQL, [new Date(now), new Date(now)]),
+      options,
+    );
+    const revoked = await deleteInBatches(
+      ormBatch(em, SESSION_PURGE_REVOKED_SQL, [revokedBefore, revokedBefore]),
+      options,
+    );
+    return addPurgeCounts(expired, revoked);
   }
 
   /** Signs a new token pair for `session` and makes its refresh token the current one. */

@@ -19,6 +19,7 @@ import {
   toCount,
 } from './counters.js';
 import { namedSql } from './named-sql.js';
+import { deleteInBatches, type PurgeCount, type PurgeOptions } from './batched-delete.js';
 
 export enum ThrottledAction {
   CREDENTIALS = 'credentials',
@@ -39,6 +40,10 @@ export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 const MAIL_REQUEST_PREFIX = 'mail-requests:';
 /** An address's mails from all networks together may be this many times one network's. */
 const ADDRESS_MAIL_NETWORKS = 4;
+
+// Oldest first through rate_limits_expire_index; `expire` is epoch milliseconds.
+export const COUNTER_PURGE_SQL = `delete from ${COUNTER_TABLE} where expire < $1 and key = any(array(
+    select key from ${COUNTER_TABLE} where expire < $1 order by expire limit $2))`;
 
 /** rate_limits.key is varchar(255): a longer key would fail the statement that counts it. */
 const MAX_COUNTER_KEY_LENGTH = 255;
@@ -159,9 +164,13 @@ export class Throttle {
     });
   }
 
-  async purgeExpired(): Promise<number> {
-    const result = await this.pool.query(`delete from ${COUNTER_TABLE} where expire < $1`, [Date.now()]);
-    return result.rowCount ?? 0;
+  /** Deletes the counters whose window ended, in batches through rate_limits_expire_index. */
+  async purgeExpired(options: PurgeOptions = {}): Promise<PurgeCount> {
+    const now = Date.now();
+    return deleteInBatches(async (limit) => {
+      const result = await this.pool.query(COUNTER_PURGE_SQL, [now, limit]);
+      return result.rowCount ?? 0;
+    }, options);
   }
 
   private async count(counter: Counter, now: number): Promise<Count> {

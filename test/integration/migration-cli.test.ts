@@ -18,6 +18,7 @@ const COMMITTED = [
   'Migration20261203080000_session_transport',
   'Migration20261203113134_mail_and_account_tokens',
   'Migration20261203150507_two_factor',
+  'Migration20261203153414_purge_and_list_indexes',
 ];
 
 let project: string;

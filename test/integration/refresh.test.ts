@@ -324,7 +324,7 @@ describe('lifetimes', () => {
       expect(logout.data?.logout).toBe(true);
 
       const purged = await short.server.services.sessions.purge(short.orm.em.fork());
-      expect(purged).toBe(1);
+      expect(purged.deleted).toBe(1);
 
       const remaining = await short.orm.em.fork().find(Session, {});
       const ids = remaining.map((session) => session.id).sort();

@@ -1,5 +1,5 @@
 // Reading users: the viewer, another user (whose email only they and ADMINs see), and the
-// ADMIN-only paged list.
+// ADMIN-only paged list (by offset, and by cursor).
 import { createAdmin } from '../helpers/fixtures.js';
 import { onlyError, type AuthPayload } from '../helpers/graphql-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -148,5 +148,86 @@ describe('users(limit, offset)', () => {
   test('refuses a negative offset with BAD_USER_INPUT', async () => {
     const result = await page(10, -1);
     expect(onlyError(result).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'offset' });
+  });
+});
+
+describe('users(after)', () => {
+  const AFTER = 'query Users($limit: Int!, $after: ID) { users(limit: $limit, after: $after) { id username } }';
+  const SAME_INSTANT = 12;
+  let tied: string[];
+
+  beforeAll(async () => {
+    // Accounts created in the same microsecond: only the id orders them.
+    const rows = await app.orm.em.fork().execute<{ id: string }[]>(
+      `insert into users (id, username, username_key, email, email_key, password_hash, roles, created_at, updated_at)
+       select gen_random_uuid(), 'tied' || n, 'tied' || n, 'tied' || n || '@example.com', 'tied' || n || '@example.com',
+              'not-a-hash', '{USER}', now() + interval '1 day', now()
+         from generate_series(1, ${SAME_INSTANT}) n
+       returning id`,
+    );
+    tied = rows.map((row) => row.id).sort();
+  });
+
+  async function afterPage(limit: number, after: string | null, token = admin.accessToken) {
+    return app.client.request(AFTER, { limit, after }, { token });
+  }
+
+  async function allPages(limit: number): Promise<string[][]> {
+    const pages: string[][] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result = await afterPage(limit, after);
+      expect(result.errors).toBeUndefined();
+      const ids = result.data.users.map((user: { id: string }) => user.id);
+      if (ids.length === 0) return pages;
+      pages.push(ids);
+      after = ids[ids.length - 1];
+    }
+  }
+
+  test('pages that follow each other cover every user exactly once, ties on the creation time by id', async () => {
+    for (const limit of [1, 5, 100]) {
+      const pages = await allPages(limit);
+      expect(pages.every((ids) => ids.length <= limit)).toBe(true);
+      expect(pages.flat()).toEqual([...everyone.map((user) => user.user.id), ...tied]);
+    }
+  });
+
+  test('a page after a user is the same whatever happened before it', async () => {
+    const first = (await afterPage(3, null)).data.users.map((user: { id: string }) => user.id);
+    const expected = (await afterPage(3, first[2])).data.users;
+    // Removing an earlier user moves every offset page by one, not the cursor's.
+    await app.orm.em.fork().execute('delete from users where id = ?', [tied[0]]);
+    tied.shift();
+    expect((await afterPage(3, first[2])).data.users).toEqual(expected);
+  });
+
+  test.each([
+    ['not a UUID', 'not-a-uuid'],
+    ['a UUID of no user', MISSING_ID],
+    ['an empty string', ''],
+  ])('refuses a cursor that is %s with BAD_USER_INPUT on `after`', async (_what, after) => {
+    const result = await afterPage(10, after);
+    expect(result.data ?? null).toBeNull();
+    const error = onlyError(result);
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    expect(error.message).toBe('after names no user');
+  });
+
+  test('refuses after with an offset', async () => {
+    const result = await app.client.request(
+      'query { users(limit: 10, offset: 2, after: "' + olga.user.id + '") { id } }',
+      {},
+      { token: admin.accessToken },
+    );
+    expect(onlyError(result).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'offset' });
+  });
+
+  test('refuses a USER with FORBIDDEN and a caller without a token as UNAUTHENTICATED, cursor or not', async () => {
+    const asUser = await afterPage(10, olga.user.id, olga.accessToken);
+    expect(asUser.data ?? null).toBeNull();
+    expect(onlyError(asUser).extensions?.code).toBe('FORBIDDEN');
+    const anonymous = await app.client.request(AFTER, { limit: 10, after: olga.user.id });
+    expect(onlyError(anonymous).extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
   });
 });

@@ -1,5 +1,5 @@
 import { BigIntType, types } from '@mikro-orm/core';
-import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 /**
  * The attempt counters (src/auth/counters.ts), read and written in SQL: several at once inside a
@@ -7,6 +7,8 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
  * know the table; the application never loads it through the ORM.
  */
 @Entity({ tableName: 'rate_limits' })
+// For the purge of ended windows (throttle.ts).
+@Index({ name: 'rate_limits_expire_index', properties: ['expire'] })
 export class RateLimit {
   @PrimaryKey({ type: types.string, length: 255 })
   key!: string;

@@ -11,6 +11,12 @@ import { User } from './user.entity.js';
 @Entity({ tableName: 'sessions' })
 @Index({ name: 'sessions_user_id_index', properties: ['user'] })
 @Index({ name: 'sessions_expires_at_index', properties: ['expiresAt'] })
+// Partial: the purge reads revoked rows only, and live sessions (revoked_at null) stay out of it.
+@Index({
+  name: 'sessions_revoked_at_index',
+  properties: ['revokedAt'],
+  expression: `create index "sessions_revoked_at_index" on "sessions" ("revoked_at") where "revoked_at" is not null`,
+})
 export class Session {
   [OptionalProps]?:
     | 'id'

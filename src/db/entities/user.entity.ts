@@ -1,9 +1,11 @@
 import { OptionalProps, types } from '@mikro-orm/core';
-import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { randomUUID } from 'node:crypto';
 import { Role } from './role.enum.js';
 
 @Entity({ tableName: 'users' })
+// The order of the users list (oldest first, id breaking ties), its pages and its cursor.
+@Index({ name: 'users_created_at_id_index', properties: ['createdAt', 'id'] })
 export class User {
   [OptionalProps]?: 'id' | 'roles' | 'isActive' | 'emailVerifiedAt' | 'twoFactorEnabledAt' | 'createdAt' | 'updatedAt';
 

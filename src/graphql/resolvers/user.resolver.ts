@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
 import type { AdditionalClaims } from '../../auth/additional-claims.js';
@@ -52,16 +53,42 @@ export class UserResolver {
   }
 
   @Authorized(Role.ADMIN)
-  @Query(() => [UserType], { description: 'All users, oldest first. ADMIN only.' })
+  @Query(() => [UserType], {
+    description:
+      'All users, oldest first (creation time, then id). ADMIN only. Page with `after` (the last id of the previous page: no user is skipped or repeated when others are added or removed meanwhile) or with `offset`, not both.',
+  })
   async users(
     @Arg('limit', () => Int, { defaultValue: 50 }) limit: number,
     @Arg('offset', () => Int, { defaultValue: 0 }) offset: number,
+    @Arg('after', () => ID, { nullable: true, description: 'The id of the user the page starts after.' })
+    after: string | null | undefined,
     @Ctx() context: Context,
   ): Promise<UserType[]> {
     if (limit < 1 || limit > MAX_PAGE)
       throw new PublicError(ErrorCode.BAD_USER_INPUT, `limit must be from 1 to ${MAX_PAGE}`, { field: 'limit' });
     if (offset < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'offset must not be negative', { field: 'offset' });
-    const users = await context.em.find(User, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit, offset });
-    return users.map(toUserView);
+    if (after == null) {
+      const users = await context.em.find(User, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit, offset });
+      return users.map(toUserView);
+    }
+    if (offset !== 0)
+      throw new PublicError(ErrorCode.BAD_USER_INPUT, 'after and offset cannot be combined', { field: 'offset' });
+    return (await usersAfter(context.em, after, limit)).map(toUserView);
   }
+}
+
+/**
+ * The page after the user `after`, read in order through users_created_at_id_index. The cursor's
+ * creation time is compared in SQL: a JavaScript Date would drop its microseconds.
+ */
+async function usersAfter(em: EntityManager, after: string, limit: number): Promise<User[]> {
+  const cursor = isUuid(after) ? await em.findOne(User, { id: after }, { fields: ['id'] }) : null;
+  if (!cursor) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'after names no user', { field: 'after' });
+  return em
+    .createQueryBuilder(User, 'u')
+    .select('*')
+    .where('(u.created_at, u.id) > (select c.created_at, c.id from users c where c.id = ?)', [cursor.id])
+    .orderBy({ createdAt: 'asc', id: 'asc' })
+    .limit(limit)
+    .getResult();
 }

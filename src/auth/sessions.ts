@@ -11,6 +11,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { Session, TokenTransport, User } from '../db/entities/index.js';
+import { type AuthObserver, NO_AUTH_OBSERVER } from '../observability/metrics.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { credentialTag } from './credential-tag.js';
@@ -120,6 +121,7 @@ export class SessionService {
     private readonly jwt: Config['jwt'],
     private readonly settings: Config['sessions'],
     private readonly throttle: Throttle,
+    private readonly observer: AuthObserver = NO_AUTH_OBSERVER,
   ) {}
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
@@ -432,6 +434,7 @@ export class SessionService {
     if (sessions.length === 0) return [];
     const ids = sessions.map((session) => session.id);
     await tx.nativeUpdate(Session, { id: { $in: ids } }, { revokedAt: new Date(), revokedReason: reason });
+    this.observer.sessionsRevoked(reason, ids.length);
     return ids.map((id) => ({ session: id }));
   }
 
@@ -439,6 +442,7 @@ export class SessionService {
     session.revokedAt = new Date();
     session.revokedReason = reason;
     await announceInvalidation(tx, [{ session: session.id }]);
+    this.observer.sessionsRevoked(reason, 1);
   }
 
   private isInactive(session: Session, now: Date): boolean {

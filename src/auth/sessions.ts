@@ -57,6 +57,8 @@ export enum RevocationReason {
   PASSWORD_RESET = 'PASSWORD_RESET',
   ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
   INACTIVE = 'INACTIVE',
+  /** An ADMIN ended the user's sessions (revokeUserSessions). */
+  ADMIN_REVOKED = 'ADMIN_REVOKED',
 }
 
 const USER_AGENT_MAX = 512;

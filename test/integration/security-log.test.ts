@@ -1,5 +1,7 @@
 // The security event log: each audit row also as one JSON line with its OWASP Logging Vocabulary
 // name, the user, session and address, written where the row is, and never a secret.
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AuthEventKind, recordAuthEvent } from '../../src/auth/audit.js';
 import { captureLog, type CapturedLog } from '../helpers/captured-log.js';
 import { LOGOUT_DEFAULT, PASSWORD, REFRESH } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -93,6 +95,38 @@ test('a refused signup writes neither a row nor a line', async () => {
       { input: { username: 'alice', email: 'other@example.com', password: PASSWORD } },
     );
     expect(taken.errors?.[0]?.extensions?.reason).toBe('ACCOUNT_EXISTS');
+  });
+  expect(lines).toEqual([]);
+  expect((await auditRows()).length).toBe(rowsBefore);
+});
+
+test('a reset link asked for, in one statement: authn_token_created on the account, and on none for a stranger', async () => {
+  const aliceId = (await auditRows()).find((row) => row.type === 'SIGNUP')!.user_id;
+  const lines = await linesDuring(async () => {
+    for (const email of ['alice@example.com', 'stranger@example.com']) {
+      const result = await app.client.request('mutation R($e: String!) { requestPasswordReset(email: $e) }', {
+        e: email,
+      });
+      expect(result.data).toEqual({ requestPasswordReset: true });
+    }
+    // The statement runs after the answer (the same time for either address): wait for it.
+    await app.server.services.passwordReset.settle();
+  });
+  expect(lines.map((line) => [line.event, line.kind, line.userId])).toEqual([
+    ['authn_token_created', 'PASSWORD_RESET_REQUESTED', aliceId],
+    ['authn_token_created', 'PASSWORD_RESET_REQUESTED', null],
+  ]);
+});
+
+test('an event in a transaction that rolls back is neither a row nor a line', async () => {
+  const rowsBefore = (await auditRows()).length;
+  const lines = await linesDuring(async () => {
+    await expect(
+      app.orm.em.fork().transactional((tx) => {
+        recordAuthEvent(tx as EntityManager, { type: AuthEventKind.LOGOUT, ip: '192.0.2.1' });
+        return Promise.reject(new Error('changed our mind'));
+      }),
+    ).rejects.toThrow('changed our mind');
   });
   expect(lines).toEqual([]);
   expect((await auditRows()).length).toBe(rowsBefore);

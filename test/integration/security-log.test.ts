@@ -1,6 +1,5 @@
 // The security event log: each audit row also as one JSON line with its OWASP Logging Vocabulary
 // name, the user, session and address, written where the row is, and never a secret.
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuthEventKind, recordAuthEvent } from '../../src/auth/audit.js';
 import { captureLog, type CapturedLog } from '../helpers/captured-log.js';
 import { LOGOUT_DEFAULT, PASSWORD, REFRESH } from '../helpers/session-helpers.js';
@@ -123,7 +122,7 @@ test('an event in a transaction that rolls back is neither a row nor a line', as
   const lines = await linesDuring(async () => {
     await expect(
       app.orm.em.fork().transactional((tx) => {
-        recordAuthEvent(tx as EntityManager, { type: AuthEventKind.LOGOUT, ip: '192.0.2.1' });
+        recordAuthEvent(tx, { type: AuthEventKind.LOGOUT, ip: '192.0.2.1' });
         return Promise.reject(new Error('changed our mind'));
       }),
     ).rejects.toThrow('changed our mind');

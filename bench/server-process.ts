@@ -61,6 +61,7 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     'MALLOC_ARENA_MAX',
     'NODE_OPTIONS',
     'GRAPHQL_FAST_PATHS',
+    'METRICS_PORT',
   ])
     if (process.env[name]) env[name] = process.env[name];
   return env;

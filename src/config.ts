@@ -34,6 +34,8 @@ export interface Config {
   readonly isProduction: boolean;
   readonly host: string;
   readonly port: number;
+  /** `/metrics` (Prometheus) on a listener of its own, never the public one. */
+  readonly metrics: MetricsConfig;
   /** Absent means: start the embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl: string | undefined;
   /** Where the LISTEN connection goes; absent means the same database as the ORM. */
@@ -140,6 +142,13 @@ export const SAME_SITE_VALUES = ['Strict', 'Lax', 'None'] as const;
 export type SameSite = (typeof SAME_SITE_VALUES)[number];
 
 /** The refresh token's cookie, the access token's (JWT_TOKEN_LOCATION with cookies), and their CSRF companions. */
+export interface MetricsConfig {
+  /** Absent: no metrics listener (the default). 0 picks a free port. */
+  readonly port: number | undefined;
+  /** Loopback by default: the numbers describe the service to whoever can read them. */
+  readonly host: string;
+}
+
 export interface CookieConfig {
   readonly refreshName: string;
   readonly refreshPath: string;
@@ -644,6 +653,7 @@ export function loadConfig(env: Env): LoadedConfig {
     isProduction,
     host: read.string('HOST', '127.0.0.1'),
     port,
+    metrics: parseMetrics(read, port),
     databaseUrl: validateDatabaseUrl(read.optionalString('DATABASE_URL')),
     databaseListenUrl: validateDatabaseUrl(read.optionalString('DATABASE_LISTEN_URL'), 'DATABASE_LISTEN_URL'),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
@@ -708,6 +718,18 @@ export function loadConfig(env: Env): LoadedConfig {
     mfa: parseMfa(read, isProduction, dataDir, issuer, warnings),
   };
   return { config: deepFreeze(config), warnings };
+}
+
+/** METRICS_PORT (unset or `off`: no listener) and METRICS_HOST; never the public port. */
+function parseMetrics(read: Reader, publicPort: number): MetricsConfig {
+  const host = read.string('METRICS_HOST', '127.0.0.1');
+  if (read.optionalString('METRICS_PORT')?.trim().toLowerCase() === 'off') return { port: undefined, host };
+  const port =
+    read.optionalString('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 0, 0, 65535);
+  if (port !== undefined && port !== 0 && port === publicPort) {
+    throw new ConfigError('METRICS_PORT', 'must differ from PORT: /metrics is never served on the public port');
+  }
+  return { port, host };
 }
 
 /**

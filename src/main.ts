@@ -70,6 +70,8 @@ async function main(): Promise<void> {
   // Before the server is announced, so that whoever waits for the announcement can stop it.
   takeOverSignals((signal) => void shutdown(signal));
   logger.info({ url, env: config.nodeEnv }, 'Tessera is listening');
+  const metricsUrl = server.metricsUrl();
+  if (metricsUrl) logger.info({ url: metricsUrl }, 'serving Prometheus metrics on their own listener');
   console.log(`Tessera GraphQL API ready at ${url}`);
 }
 

@@ -1,9 +1,9 @@
-// What ADMINs do to other accounts: roles, activation, and reading the audit trail. Each change
+// What ADMINs do to other accounts: roles, activation, their sessions, and reading the audit trail. Each change
 // counts from the user's very next request, on every instance, and ends the grace window of the
 // user's refresh tokens: none issued before the change can be exchanged again.
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { AuthEvent, type Role, User } from '../db/entities/index.js';
+import { AuthEvent, type Role, type Session, User } from '../db/entities/index.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { withInvalidations } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
@@ -62,6 +62,28 @@ export class AccountAdministration {
         actorId,
       });
       return { result: toUserView(user), invalidations: [{ user: userId }, ...ended] };
+    });
+  }
+
+  /** The user's live sessions, most recently used first; null when there is no such user. */
+  async listSessions(em: EntityManager, userId: string): Promise<Session[] | null> {
+    if (!(await em.count(User, { id: userId }))) return null;
+    return this.sessions.listLive(em, userId);
+  }
+
+  /**
+   * Ends every live session of the user, each recorded with the actor; returns how many ended,
+   * or null when there is no such user. Their tokens fail on the next request, on every instance.
+   */
+  async revokeSessions(em: EntityManager, actorId: string, userId: string, meta: RequestMeta): Promise<number | null> {
+    return withInvalidations(em, this.principals, async (tx) => {
+      if (!(await tx.count(User, { id: userId }))) return { result: null, invalidations: [] };
+      const ended = await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.ADMIN_REVOKED);
+      for (const invalidation of ended) {
+        const sessionId = 'session' in invalidation ? invalidation.session : null;
+        recordAuthEvent(tx, { type: AuthEventKind.SESSION_REVOKED, userId, sessionId, ip: meta.ip, actorId });
+      }
+      return { result: ended.length, invalidations: ended };
     });
   }
 

@@ -1,9 +1,17 @@
 // The audit trail: who did what, from where, and when. Never a password or a token.
 // The only writer of `auth_events`: every row is written by a function or SQL fragment from here.
+// Every row also goes to the security log (observability/security-log.ts) as one line, written
+// here once the row is durable: rows queued on an EntityManager when its transaction commits
+// (a subscriber on the ORM's events), the immediate insert when it returned, and the SQL
+// fragments inside other modules' statements through `statementRecorded`, which the function
+// running the statement calls once it returned: the statement stays one round trip, and audit.ts
+// still decides what a line says. A row rolled back is never logged.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EventSubscriber, TransactionEventArgs } from '@mikro-orm/core';
 import type pg from 'pg';
 import { AuthEvent } from '../db/entities/index.js';
 import { deleteInBatches, ormBatch, type PurgeCount, type PurgeOptions } from './batched-delete.js';
+import type { SecurityEventName, SecurityLog } from '../observability/security-log.js';
 import { namedSql } from './named-sql.js';
 
 export enum AuthEventKind {
@@ -50,8 +58,93 @@ export interface AuthEventInput {
   ip?: string | null;
 }
 
+/** Each kind's name in the OWASP Logging Vocabulary: a new kind does not compile without one. */
+export const SECURITY_EVENT_NAMES: Readonly<Record<AuthEventKind, SecurityEventName>> = {
+  SIGNUP: 'user_created',
+  LOGIN_SUCCEEDED: 'authn_login_success',
+  LOGIN_FAILED: 'authn_login_fail',
+  REFRESH: 'session_renewed',
+  REFRESH_REUSE_DETECTED: 'authn_token_reuse',
+  LOGOUT: 'session_revoked',
+  SESSION_REVOKED: 'session_revoked',
+  REAUTHENTICATED: 'authn_login_success',
+  PASSWORD_CHANGED: 'authn_password_change',
+  ROLES_CHANGED: 'authz_change',
+  ACCOUNT_DISABLED: 'user_archived',
+  ACCOUNT_ENABLED: 'user_updated',
+  ACCOUNT_DELETED: 'user_deleted',
+  REGISTERED: 'user_created',
+  REGISTER_EXISTING_EMAIL: 'user_updated',
+  EMAIL_VERIFICATION_REQUESTED: 'authn_token_created',
+  EMAIL_VERIFIED: 'user_updated',
+  PASSWORD_RESET_REQUESTED: 'authn_token_created',
+  PASSWORD_RESET: 'authn_password_change',
+  EMAIL_CHANGE_REQUESTED: 'authn_token_created',
+  EMAIL_CHANGED: 'user_updated',
+  MFA_ENROLLMENT_STARTED: 'user_updated',
+  MFA_ENABLED: 'user_updated',
+  MFA_DISABLED: 'user_updated',
+  MFA_RECOVERY_CODES_REGENERATED: 'authn_token_created',
+  MFA_CHALLENGE_ISSUED: 'authn_token_created',
+  MFA_CHALLENGE_COMPLETED: 'authn_login_success',
+  MFA_CODE_FAILED: 'authn_login_fail',
+  MFA_RECOVERY_CODE_USED: 'authn_token_delete',
+};
+
+/** Events queued on an EntityManager, logged when its transaction commits. */
+const queuedLines = new WeakMap<EntityManager, AuthEventInput[]>();
+/** The security log of each ORM (by its event manager) and statement pool Tessera serves from. */
+const securityLogs = new WeakMap<object, SecurityLog>();
+
+function writeLine(log: SecurityLog | undefined, event: AuthEventInput): void {
+  log?.write({
+    name: SECURITY_EVENT_NAMES[event.type],
+    kind: event.type,
+    userId: event.userId ?? null,
+    actorId: event.actorId ?? null,
+    sessionId: event.sessionId ?? null,
+    ip: event.ip ?? null,
+  });
+}
+
+/**
+ * Sends the audit events written through `em`'s ORM and through `pool` to `log` as well, until
+ * the returned function detaches it. A savepoint's release counts as its commit.
+ */
+export function attachSecurityLog(em: EntityManager, pool: pg.Pool, log: SecurityLog): () => void {
+  const events = em.getEventManager();
+  if (!securityLogs.has(events)) {
+    const subscriber: EventSubscriber = {
+      afterTransactionCommit: ({ em: committed }: TransactionEventArgs) => {
+        const lines = queuedLines.get(committed as EntityManager);
+        if (!lines) return;
+        queuedLines.delete(committed as EntityManager);
+        for (const event of lines) writeLine(securityLogs.get(events), event);
+      },
+      afterTransactionRollback: ({ em: rolledBack }: TransactionEventArgs) => {
+        queuedLines.delete(rolledBack as EntityManager);
+      },
+    };
+    events.registerSubscriber(subscriber);
+  }
+  securityLogs.set(events, log);
+  securityLogs.set(pool, log);
+  return () => {
+    if (securityLogs.get(events) === log) securityLogs.delete(events);
+    if (securityLogs.get(pool) === log) securityLogs.delete(pool);
+  };
+}
+
+/** For the function that ran a statement holding one of the SQL fragments below, once it returned. */
+export function statementRecorded(pool: pg.Pool, event: AuthEventInput): void {
+  writeLine(securityLogs.get(pool), event);
+}
+
 /** Queues the event on `em`: it is written with the rest of the unit of work, or not at all. */
 export function recordAuthEvent(em: EntityManager, event: AuthEventInput): void {
+  const lines = queuedLines.get(em);
+  if (lines) lines.push(event);
+  else queuedLines.set(em, [event]);
   em.persist(
     em.create(AuthEvent, {
       type: event.type,
@@ -93,6 +186,7 @@ export async function recordAuthEventNow(
     text: INSERT_NOW.text,
     values: INSERT_NOW.values({ type: event.type, userId: event.userId ?? null, ip: event.ip ?? null, at: new Date() }),
   });
+  statementRecorded(pool, event);
 }
 
 // Oldest first through auth_events_created_at_index, which exists for this purge.

@@ -11,6 +11,8 @@ import { createPurgeRun, purgedAnything } from './purge-run.js';
 import type { AuthServices } from './services.js';
 
 export interface BackgroundJobs {
+  /** The invalidation listener's state, for its gauges. */
+  listenerState(): { up: boolean; lastNoticeAt: number | undefined };
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export function createBackgroundJobs(
   };
 
   return {
+    listenerState: () => invalidations.state(),
     async start() {
       await invalidations.start();
       purgeTimer = setInterval(purge, config.sessions.purgeIntervalSeconds * 1000);

@@ -75,6 +75,7 @@ export class InvalidationListener {
   private expectedBeat: string | undefined;
   private delivering = false;
   private firstBeat: (() => void) | undefined;
+  private lastNoticeAt: number | undefined;
 
   constructor(
     private readonly listenUrl: string,
@@ -83,6 +84,11 @@ export class InvalidationListener {
     private readonly principals: PrincipalService,
     private readonly logger: Logger,
   ) {}
+
+  /** Whether notices are delivered (the cache is on), and when the last one came (epoch ms). */
+  state(): { up: boolean; lastNoticeAt: number | undefined } {
+    return { up: this.delivering, lastNoticeAt: this.lastNoticeAt };
+  }
 
   /** Resolves once the first heartbeat came back or missed its deadline. */
   async start(): Promise<void> {
@@ -113,9 +119,11 @@ export class InvalidationListener {
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
-    client.on('notification', (message) =>
-      message.channel === HEARTBEAT_CHANNEL ? this.beat(client, message.payload) : this.apply(message.payload),
-    );
+    client.on('notification', (message) => {
+      this.lastNoticeAt = Date.now();
+      if (message.channel === HEARTBEAT_CHANNEL) this.beat(client, message.payload);
+      else this.apply(message.payload);
+    });
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}; listen ${HEARTBEAT_CHANNEL}`);

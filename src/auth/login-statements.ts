@@ -2,7 +2,13 @@
 // trip to PostgreSQL costs CPU that the hashing threads would otherwise have.
 import type pg from 'pg';
 import type { Role } from '../db/entities/index.js';
-import { AuthEventKind, recordAuthEventNow, recordSessionEventSql, type SessionEventParams } from './audit.js';
+import {
+  AuthEventKind,
+  recordAuthEventNow,
+  recordSessionEventSql,
+  type SessionEventParams,
+  statementRecorded,
+} from './audit.js';
 import {
   clearCountSql,
   type Count,
@@ -235,6 +241,14 @@ export class LoginStatements {
       }),
     });
     const row = rows[0];
+    if (row?.opened) {
+      statementRecorded(this.pool, {
+        type: AuthEventKind.LOGIN_SUCCEEDED,
+        userId,
+        sessionId: session.id,
+        ip: session.ip,
+      });
+    }
     if (!row || !row.same_password) return { opened: false, disabled: false };
     if (!row.is_active) return { opened: false, disabled: true };
     return {

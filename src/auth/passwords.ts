@@ -3,6 +3,7 @@
 import argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
+import { type AuthObserver, NO_AUTH_OBSERVER } from '../observability/metrics.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { isCommonPassword } from './common-passwords.js';
 
@@ -55,7 +56,10 @@ export class PasswordHasher {
   private readonly options: argon2.HashOptions & { raw: false };
   private dummyHash: Promise<string> | undefined;
 
-  constructor(params: Config['argon2']) {
+  constructor(
+    params: Config['argon2'],
+    private readonly observer: AuthObserver = NO_AUTH_OBSERVER,
+  ) {
     this.options = {
       type: argon2.argon2id,
       memoryCost: params.memoryKib,
@@ -67,14 +71,14 @@ export class PasswordHasher {
 
   /** `password` must already have passed checkPasswordPolicy. */
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.options);
+    return this.timed('hash', argon2.hash(password, this.options));
   }
 
   async verify(hash: string, password: string): Promise<VerifyResult> {
     const stored = password.length > PASSWORD_MAX_RAW_LENGTH ? undefined : saneParameters(hash);
     if (stored) {
       try {
-        const valid = await argon2.verify(hash, normalizePassword(password));
+        const valid = await this.timed('verify', argon2.verify(hash, normalizePassword(password)));
         // From the parameters read above rather than argon2.needsRehash, which parses the string again.
         const current =
           stored.m === this.options.memoryCost &&
@@ -98,12 +102,22 @@ export class PasswordHasher {
    */
   async verifyDummy(password: string): Promise<void> {
     const dummyHash = await this.makeDummyHash();
-    await argon2.verify(dummyHash, normalizePassword(password.slice(0, PASSWORD_MAX_RAW_LENGTH)));
+    await this.timed('verify', argon2.verify(dummyHash, normalizePassword(password.slice(0, PASSWORD_MAX_RAW_LENGTH))));
   }
 
   /** Makes the dummy hash now rather than on the first unknown login; it starts the thread pool. */
   async warmUp(): Promise<void> {
     await this.makeDummyHash();
+  }
+
+  /** The computation's time, from the call to its result (the thread pool's queue included). */
+  private async timed<T>(operation: 'hash' | 'verify', work: Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.observer.passwordHashed(operation, (performance.now() - started) / 1000);
+    }
   }
 
   private makeDummyHash(): Promise<string> {

@@ -92,6 +92,11 @@ export class PrincipalService {
     return this.load(root, claims.sid).then((loaded) => this.admit(claims, loaded?.session, loaded?.user));
   }
 
+  /** How many sessions and users the cache holds now (a gauge). */
+  cacheSize(): { sessions: number; users: number } {
+    return { sessions: this.sessions.size, users: this.users.size };
+  }
+
   invalidateSession(sessionId: string): void {
     this.generation++;
     this.sessions.delete(sessionId);

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { OneTimeTokenPurpose } from '../db/entities/index.js';
 import { MailKind } from '../mail/mail-kind.js';
 import { queueMailSql, type QueueMailParams } from '../mail/outbox.js';
-import { AuthEventKind, recordUserEventSql, type UserEventParams } from './audit.js';
+import { AuthEventKind, recordUserEventSql, statementRecorded, type UserEventParams } from './audit.js';
 import { namedSql } from './named-sql.js';
 import { issueTokenSql, type IssueTokenParams } from './one-time-tokens.js';
 
@@ -26,7 +26,7 @@ const QUEUE_RESET_LINK = namedSql<ResetLinkParams>(`with target as (
   ), ${issueTokenSql('active')}, queued as (
     ${queueMailSql('active', "jsonb_build_object('username', username, 'link', :link::text)")}
   )
-  select 1`);
+  select (select id from target) as user_id`);
 
 export interface ResetLinkRequest {
   emailKey: string;
@@ -39,7 +39,7 @@ export interface ResetLinkRequest {
 
 export async function queueResetLink(pool: pg.Pool, request: ResetLinkRequest): Promise<void> {
   const now = new Date();
-  await pool.query({
+  const { rows } = await pool.query<{ user_id: string | null }>({
     name: 'queue-reset-link',
     text: QUEUE_RESET_LINK.text,
     values: QUEUE_RESET_LINK.values({
@@ -58,4 +58,5 @@ export async function queueResetLink(pool: pg.Pool, request: ResetLinkRequest): 
       mailAt: now,
     }),
   });
+  statementRecorded(pool, { type: AuthEventKind.PASSWORD_RESET_REQUESTED, userId: rows[0]?.user_id, ip: request.ip });
 }

@@ -1,5 +1,7 @@
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { AuthObserver } from '../observability/metrics.js';
 import { Outbox } from '../mail/outbox.js';
 import type { AdditionalClaimsLoader } from './additional-claims.js';
 import { AccountAdministration } from './account-administration.js';
@@ -46,6 +48,8 @@ export interface AuthServices {
   readonly twoFactor: TwoFactorEnrollment;
   /** The second factor's challenges: login's MFA_REQUIRED, completeMfaLogin, step-up. */
   readonly challenges: MfaChallenges;
+  /** The pg pool of the hand-written statements (its audit rows, its gauges). */
+  readonly statementPool: pg.Pool;
   /** Waits for work accepted by a request but finished after it, then releases the statement pool's connections. */
   close(): Promise<void>;
 }
@@ -55,6 +59,8 @@ export interface AuthServiceOptions {
   readonly additionalClaims?: AdditionalClaimsLoader;
   /** Where work finished after its request reports a failure; a logger from Config when not given. */
   readonly logger?: Logger;
+  /** Where hashing times and session revocations are reported; nowhere when not given. */
+  readonly observer?: AuthObserver;
 }
 
 export function createAuthServices(
@@ -68,11 +74,11 @@ export function createAuthServices(
     config.authCacheTtlSeconds,
     config.mfa.challengeTtlSeconds,
   );
-  const passwords = new PasswordHasher(config.argon2);
+  const passwords = new PasswordHasher(config.argon2, options.observer);
   const statementPool = createStatementPool(databaseUrl);
   const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
-  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle);
+  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle, options.observer);
   const oneTimeTokens = new OneTimeTokens();
   const outbox = new Outbox(config.mail);
   const loginStatements = new LoginStatements(statementPool);
@@ -124,6 +130,7 @@ export function createAuthServices(
     administration: new AccountAdministration(sessions, principals),
     principals,
     throttle,
+    statementPool,
     oneTimeTokens,
     outbox,
     emailVerification: new EmailVerification(oneTimeTokens, registration, outbox, flows, principals, throttle),

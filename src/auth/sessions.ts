@@ -11,6 +11,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.js';
 import { Session, TokenTransport, User } from '../db/entities/index.js';
+import { type AuthObserver, NO_AUTH_OBSERVER } from '../observability/metrics.js';
 import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { addPurgeCounts, deleteInBatches, ormBatch, type PurgeCount, type PurgeOptions } from './batched-delete.js';
@@ -64,6 +65,8 @@ export enum RevocationReason {
   PASSWORD_RESET = 'PASSWORD_RESET',
   ACCOUNT_DISABLED = 'ACCOUNT_DISABLED',
   INACTIVE = 'INACTIVE',
+  /** An ADMIN ended the user's sessions (revokeUserSessions). */
+  ADMIN_REVOKED = 'ADMIN_REVOKED',
 }
 
 const USER_AGENT_MAX = 512;
@@ -128,6 +131,7 @@ export class SessionService {
     private readonly jwt: Config['jwt'],
     private readonly settings: Config['sessions'],
     private readonly throttle: Throttle,
+    private readonly observer: AuthObserver = NO_AUTH_OBSERVER,
   ) {}
 
   /** Queues a new session for `user` on `em` and returns fresh tokens for it. */
@@ -453,6 +457,7 @@ export class SessionService {
     if (sessions.length === 0) return [];
     const ids = sessions.map((session) => session.id);
     await tx.nativeUpdate(Session, { id: { $in: ids } }, { revokedAt: new Date(), revokedReason: reason });
+    this.observer.sessionsRevoked(reason, ids.length);
     return ids.map((id) => ({ session: id }));
   }
 
@@ -460,6 +465,7 @@ export class SessionService {
     session.revokedAt = new Date();
     session.revokedReason = reason;
     await announceInvalidation(tx, [{ session: session.id }]);
+    this.observer.sessionsRevoked(reason, 1);
   }
 
   private isInactive(session: Session, now: Date): boolean {

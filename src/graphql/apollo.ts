@@ -1,18 +1,26 @@
 // Apollo Server as Tessera configures it: the masking error formatter, the operation limits, no
-// batching, CSRF prevention, the viewer result cache and the landing page. Not started: the
+// batching, CSRF prevention, the viewer result cache, the landing page and the metrics. Not started: the
 // caller starts it.
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { TesseraMetrics } from '../observability/metrics.js';
 import type { Context } from './context.js';
 import { createErrorFormatter } from './errors.js';
 import { createOperationLimits } from './operation-limits.js';
 import { createViewerResultCache } from './fast-path/index.js';
 import { createLandingPage } from './landing-page.js';
+import { createMetricsPlugin } from './metrics-plugin.js';
 
-export function createApollo(schema: GraphQLSchema, config: Config, logger: Logger): ApolloServer<Context> {
+/** `metrics`, when given (METRICS_PORT set), counts each response (metrics-plugin.ts). */
+export function createApollo(
+  schema: GraphQLSchema,
+  config: Config,
+  logger: Logger,
+  metrics?: TesseraMetrics,
+): ApolloServer<Context> {
   const limits = createOperationLimits(config);
   return new ApolloServer<Context>({
     schema,
@@ -31,6 +39,7 @@ export function createApollo(schema: GraphQLSchema, config: Config, logger: Logg
       ApolloServerPluginCacheControlDisabled(),
       createViewerResultCache(schema),
       createLandingPage(config.isProduction),
+      ...(metrics ? [createMetricsPlugin(metrics)] : []),
     ],
   });
 }

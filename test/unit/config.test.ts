@@ -366,6 +366,23 @@ describe('the auth caches', () => {
   });
 });
 
+describe('the metrics listener', () => {
+  test('is off unless METRICS_PORT is set, and on loopback unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig(envWith()).config.metrics).toEqual({ port: undefined, host: '127.0.0.1' });
+    expect(loadConfig(envWith({ METRICS_PORT: 'off' })).config.metrics.port).toBeUndefined();
+    expect(loadConfig(envWith({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' })).config.metrics).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+    });
+  });
+
+  test('is never the public port, and its port is a port', () => {
+    expect(() => loadConfig(envWith({ PORT: '4000', METRICS_PORT: '4000' }))).toThrow(/METRICS_PORT: must differ/);
+    expect(() => loadConfig(envWith({ METRICS_PORT: '70000' }))).toThrow(/METRICS_PORT/);
+    expect(() => loadConfig(envWith({ METRICS_PORT: 'yes' }))).toThrow(/METRICS_PORT/);
+  });
+});
+
 describe('the Authorization header', () => {
   test('an empty JWT_HEADER_TYPE means a bare token', () => {
     expect(loadConfig(envWith({ JWT_HEADER_TYPE: '' })).config.jwt.headerType).toBe('');

@@ -5,6 +5,7 @@ import { AccessRule, type Requirement } from '../auth-checker.js';
 import type { Context } from '../context.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { AuthEventType } from './types/auth-event.type.js';
+import { SessionType } from './types/session.type.js';
 import { isUuid } from '../../auth/ids.js';
 import { UserType } from './types/user.type.js';
 import { viewerRef } from './viewer.js';
@@ -24,6 +25,40 @@ export class AdminResolver {
     }
     if (userId && !isUuid(userId)) return [];
     return context.services.administration.listEvents(context.em, userId ?? undefined, limit);
+  }
+
+  @Authorized(Role.ADMIN)
+  @Query(() => [SessionType], { description: "The user's live sessions, most recently used first." })
+  async userSessions(@Arg('userId', () => ID) userId: string, @Ctx() context: Context): Promise<SessionType[]> {
+    const sessions = isUuid(userId) ? await context.services.administration.listSessions(context.em, userId) : null;
+    if (!sessions) throw notFound('User');
+    const viewerSession = viewerRef(context).sessionId;
+    return sessions.map((session) => ({
+      id: session.id,
+      createdAt: session.createdAt,
+      lastUsedAt: session.lastUsedAt,
+      expiresAt: session.expiresAt,
+      userAgent: session.userAgent,
+      ip: session.ip,
+      current: session.id === viewerSession,
+    }));
+  }
+
+  @Authorized<Requirement>(Role.ADMIN, AccessRule.FRESH)
+  @Mutation(() => Int, {
+    description: "Ends all of the user's sessions; how many ended. Their tokens fail on the next request.",
+  })
+  async revokeUserSessions(@Arg('userId', () => ID) userId: string, @Ctx() context: Context): Promise<number> {
+    const ended = isUuid(userId)
+      ? await context.services.administration.revokeSessions(
+          context.em,
+          viewerRef(context).userId,
+          userId,
+          context.meta,
+        )
+      : null;
+    if (ended === null) throw notFound('User');
+    return ended;
   }
 
   @Authorized<Requirement>(Role.ADMIN, AccessRule.FRESH)

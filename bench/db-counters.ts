@@ -17,9 +17,10 @@ export interface StatementCount {
 }
 
 export interface DbWork {
+  /** Transactions per request (pg_stat_database). */
   transactions: number;
-  /** Undefined when pg_stat_statements is not available. */
-  statements?: number;
+  /** Statements per request, BEGIN/COMMIT left out; undefined when pg_stat_statements is not available. */
+  statementsPerRequest?: number;
   beginsPerRequest?: number;
   breakdown?: StatementCount[];
 }
@@ -74,7 +75,12 @@ export class DbCounters {
       breakdown.push({ query: entry.query.replace(/\s+/g, ' ').slice(0, 200), perRequest: per(calls) });
     }
     breakdown.sort((a, b) => b.perRequest - a.perRequest);
-    return { ...work, statements: per(statements), beginsPerRequest: per(begins), breakdown: breakdown.slice(0, 10) };
+    return {
+      ...work,
+      statementsPerRequest: per(statements),
+      beginsPerRequest: per(begins),
+      breakdown: breakdown.slice(0, 10),
+    };
   }
 
   close(): Promise<void> {

@@ -39,7 +39,8 @@ export function combineRounds(rounds: ScenarioRow[]): ScenarioRow {
         ? {
             ...first.db,
             transactions: weighted((row) => row.db?.transactions),
-            statements: first.db.statements === undefined ? undefined : weighted((row) => row.db?.statements),
+            statementsPerRequest:
+              first.db.statementsPerRequest === undefined ? undefined : weighted((row) => row.db?.statementsPerRequest),
             beginsPerRequest:
               first.db.beginsPerRequest === undefined ? undefined : weighted((row) => row.db?.beginsPerRequest),
           }

@@ -246,7 +246,9 @@ async function bench(options: BenchOptions): Promise<number> {
       renderReport(
         rows,
         targets,
-        database === undefined ? rows.some((r) => r.db?.statements !== undefined) : database.statementsCounted,
+        database === undefined
+          ? rows.some((r) => r.db?.statementsPerRequest !== undefined)
+          : database.statementsCounted,
       ),
     );
     const out = path.resolve(ROOT, options.out);
@@ -257,7 +259,7 @@ async function bench(options: BenchOptions): Promise<number> {
       argon2,
       serverStartRssMb: startRssMb,
       database: {
-        counting: rows.some((r) => r.db?.statements !== undefined)
+        counting: rows.some((r) => r.db?.statementsPerRequest !== undefined)
           ? 'pg_stat_statements + pg_stat_database'
           : 'pg_stat_database transactions',
       },

@@ -219,3 +219,18 @@ export function recordSessionEventSql(openedSessions: string): string {
   return `insert into auth_events (type, user_id, session_id, ip, created_at)
     select :eventType, :eventUserId, id, :eventIp, :eventAt from ${openedSessions}`;
 }
+
+/** The placeholders of `recordEventRowsSql`. */
+export interface EventRowParams {
+  eventIp: string | null;
+  eventAt: Date;
+}
+
+/**
+ * An insert (for a WITH list) recording one event per row that `events` (a CTE or subquery
+ * returning `type`, `user_id`, `session_id`) yields, so that each commits with the change it records.
+ */
+export function recordEventRowsSql(events: string): string {
+  return `insert into auth_events (type, user_id, session_id, ip, created_at)
+    select type, user_id, session_id, :eventIp, :eventAt from ${events}`;
+}

@@ -36,6 +36,15 @@ export async function announceInvalidation(tx: EntityManager, invalidations: Inv
 }
 
 /**
+ * A select (for a WITH list, which the statement must read for it to run) announcing a change to
+ * each session that `sessions` (a CTE returning `id`) yields, for a statement that is its own
+ * transaction: the notices go out when, and only if, it commits.
+ */
+export function announceSessionsSql(sessions: string): string {
+  return `select pg_notify('${CHANNEL}', 's:' || id) from ${sessions}`;
+}
+
+/**
  * Runs `work` in a transaction, announces the invalidations it returns inside it, and applies them
  * to this instance's cache once committed.
  */

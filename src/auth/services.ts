@@ -15,6 +15,7 @@ import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordReset } from './password-reset.js';
 import { PasswordHasher } from './passwords.js';
 import { PrincipalService } from './principal.js';
+import { RefreshStatement } from './refresh-statement.js';
 import { SessionService } from './sessions.js';
 import { Throttle } from './throttle.js';
 import { TokenService } from './tokens.js';
@@ -78,7 +79,15 @@ export function createAuthServices(
   const statementPool = createStatementPool(databaseUrl);
   const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
-  const sessions = new SessionService(tokens, principals, config.jwt, config.sessions, throttle, options.observer);
+  const sessions = new SessionService(
+    tokens,
+    principals,
+    config.jwt,
+    config.sessions,
+    throttle,
+    new RefreshStatement(statementPool),
+    options.observer,
+  );
   const oneTimeTokens = new OneTimeTokens();
   const outbox = new Outbox(config.mail);
   const loginStatements = new LoginStatements(statementPool);

@@ -5,7 +5,8 @@
 // session's generation, which outdates the access tokens issued before it. Every write here is one
 // transaction, and every change to who may act is announced to the other instances inside it
 // (invalidation.ts).
-// The only writer of `sessions`: its rows are inserted and updated here, or by SQL from here.
+// The only writer of `sessions`: its rows are inserted and updated here, or by SQL from here (a
+// login's statement takes openSessionSql; a refresh runs refresh-statement.ts, this module's own).
 import { randomUUID } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -16,9 +17,10 @@ import { AuthEventKind, recordAuthEvent } from './audit.js';
 import { AuthError, AuthFailure } from './auth-error.js';
 import { addPurgeCounts, deleteInBatches, ormBatch, type PurgeCount, type PurgeOptions } from './batched-delete.js';
 import { credentialTag } from './credential-tag.js';
-import { announceInvalidation, type Invalidation, withInvalidations } from './invalidation.js';
+import { type Invalidation, withInvalidations } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
+import { type RefreshStatement, RefreshVerdict } from './refresh-statement.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
 import { checkTokenSource, FROM_BODY_OR_HEADER, newCsrfValue, type TokenSource } from './token-transport.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
@@ -122,8 +124,6 @@ export function openSessionParams(row: NewSessionRow): OpenSessionParams {
   };
 }
 
-type RefreshOutcome = { tokens: IssuedTokens } | { failure: AuthError };
-
 export class SessionService {
   constructor(
     private readonly tokens: TokenService,
@@ -131,6 +131,7 @@ export class SessionService {
     private readonly jwt: Config['jwt'],
     private readonly settings: Config['sessions'],
     private readonly throttle: Throttle,
+    private readonly refreshStatement: RefreshStatement,
     private readonly observer: AuthObserver = NO_AUTH_OBSERVER,
   ) {}
 
@@ -190,12 +191,12 @@ export class SessionService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair. The session row is locked for the whole decision,
-   * so concurrent refreshes of one session queue up: the first rotates, the rest see its result.
-   * A token presented from the wrong place, or from the cookie without its CSRF value, rotates nothing.
+   * Exchanges a refresh token for a new pair. The attempt is counted against the IP first; then
+   * one statement (refresh-statement.ts) decides under the session's row lock, so concurrent
+   * refreshes of one session queue up: the first rotates, the rest see its result. A token presented from the wrong
+   * place, or from the cookie without its CSRF value, rotates nothing.
    */
   async refresh(
-    em: EntityManager,
     refreshToken: string,
     meta: RequestMeta,
     source: TokenSource = FROM_BODY_OR_HEADER,
@@ -210,59 +211,43 @@ export class SessionService {
       throw error;
     }
     checkTokenSource(claims.csrf, source, 'refresh');
-    const outcome = await em.transactional(async (tx): Promise<RefreshOutcome> => {
-      // refresh: the row as it is now that it is locked, not as an earlier read of this unit of
-      // work saw it.
-      const session = await tx.findOne(
-        Session,
-        { id: claims.sid },
-        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
-      );
-      if (!session || session.user.id !== claims.sub || session.revokedAt) return { failure: revoked() };
-      const user = await tx.findOneOrFail(User, { id: claims.sub });
-      const now = new Date();
-      if (session.expiresAt <= now || this.isInactive(session, now)) {
-        await this.revokeLocked(tx, session, RevocationReason.INACTIVE);
-        return { failure: sessionExpired() };
+    const at = new Date();
+    const idle = this.settings.inactivityTimeoutSeconds;
+    const decision = await this.refreshStatement.decide({
+      sessionId: claims.sid,
+      userId: claims.sub,
+      jti: claims.jti,
+      nextJti: randomUUID(),
+      ipAddress: meta.ip,
+      at,
+      idleBefore: idle > 0 ? new Date(at.getTime() - idle * 1000) : null,
+      graceSince: new Date(at.getTime() - this.jwt.refreshReuseIntervalSeconds * 1000),
+      revokedReasons: { expired: RevocationReason.INACTIVE, reused: RevocationReason.REFRESH_TOKEN_REUSED },
+    });
+    // Committed: the rotation or revocation (if any) stands whatever the caller gets.
+    this.principals.invalidateSession(claims.sid);
+    switch (decision.verdict) {
+      case RefreshVerdict.ROTATED:
+      case RefreshVerdict.GRACE: {
+        // GRACE: an honest race (two tabs, a lost response) gets the current generation again,
+        // under the same jti, so the family still has exactly one live refresh token.
+        const { session } = decision;
+        return this.signPair(session, session.user, false, session.generation, session.refreshJti).tokens;
       }
-      if (!user.isActive) return { failure: revoked() };
-
-      if (claims.jti === session.refreshJti) {
-        session.previousRefreshJti = session.refreshJti;
-        session.rotatedAt = now;
-        session.lastUsedAt = now;
-        recordAuthEvent(tx, { type: AuthEventKind.REFRESH, userId: user.id, sessionId: session.id, ip: meta.ip });
-        await announceInvalidation(tx, [{ session: session.id }]);
-        return { tokens: this.issue(session, user, false) };
-      }
-      if (claims.jti === session.previousRefreshJti && session.rotatedAt === null) {
+      case RefreshVerdict.EXPIRED:
+        throw sessionExpired();
+      case RefreshVerdict.RETIRED:
         // Retired by a credential change the session's holder made: refused, but not reuse, so
         // the pair that change issued keeps working.
-        return { failure: new AuthError(AuthFailure.TOKEN_REVOKED, 'This refresh token was retired') };
-      }
-      if (claims.jti === session.previousRefreshJti && this.insideReuseInterval(session, now)) {
-        // An honest race (two tabs, a lost response): hand out the current generation again,
-        // under the same jti, so the family still has exactly one live refresh token.
-        return { tokens: this.issue(session, user, false, session.refreshJti) };
-      }
-      await this.revokeLocked(tx, session, RevocationReason.REFRESH_TOKEN_REUSED);
-      recordAuthEvent(tx, {
-        type: AuthEventKind.REFRESH_REUSE_DETECTED,
-        userId: user.id,
-        sessionId: session.id,
-        ip: meta.ip,
-      });
-      return {
-        failure: new AuthError(
+        throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This refresh token was retired');
+      case RefreshVerdict.REUSED:
+        throw new AuthError(
           AuthFailure.REFRESH_TOKEN_REUSED,
           'This refresh token was already used: the session has been ended',
-        ),
-      };
-    });
-    // Committed: the revocation (if any) stands even though the caller gets an error.
-    this.principals.invalidateSession(claims.sid);
-    if ('failure' in outcome) throw outcome.failure;
-    return outcome.tokens;
+        );
+      default:
+        throw revoked();
+    }
   }
 
   /**
@@ -461,23 +446,9 @@ export class SessionService {
     return ids.map((id) => ({ session: id }));
   }
 
-  private async revokeLocked(tx: EntityManager, session: Session, reason: RevocationReason): Promise<void> {
-    session.revokedAt = new Date();
-    session.revokedReason = reason;
-    await announceInvalidation(tx, [{ session: session.id }]);
-    this.observer.sessionsRevoked(reason, 1);
-  }
-
   private isInactive(session: Session, now: Date): boolean {
     const timeout = this.settings.inactivityTimeoutSeconds;
     return timeout > 0 && session.lastUsedAt.getTime() + timeout * 1000 <= now.getTime();
-  }
-
-  private insideReuseInterval(session: Session, now: Date): boolean {
-    return (
-      session.rotatedAt !== null &&
-      now.getTime() - session.rotatedAt.getTime() <= this.jwt.refreshReuseIntervalSeconds * 1000
-    );
   }
 }
 

@@ -42,6 +42,9 @@ test('an outage is a coded SERVICE_UNAVAILABLE, and the server recovers without 
     app.client.request('{ me { id } }', {}, { token: alice.accessToken }),
     app.client.request('{ myTasks { id } }', {}, { token: alice.accessToken }),
     app.client.login('alice'),
+    app.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', {
+      t: alice.refreshToken,
+    }),
     app.client.request(
       'mutation { signup(input: {username: "bob", email: "bob@example.com", password: "correct horse battery"}) { accessToken } }',
     ),
@@ -63,4 +66,9 @@ test('an outage is a coded SERVICE_UNAVAILABLE, and the server recovers without 
   const me = await app.client.request('{ me { username } }', {}, { token: alice.accessToken });
   expect(me.data).toEqual({ me: { username: 'alice' } });
   expect((await app.client.login('alice')).errors).toBeUndefined();
+  // The refresh refused during the outage rotated nothing: its token is still the current one.
+  const refreshed = await app.client.request('mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }', {
+    t: alice.refreshToken,
+  });
+  expect(refreshed.errors).toBeUndefined();
 });

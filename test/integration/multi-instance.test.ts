@@ -101,3 +101,43 @@ test("a password change on one instance refuses the session's older access token
   expect(await propagated(async () => (await meReason(second, dave.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
   expect(await meReason(second, fresh)).toBeUndefined();
 });
+
+const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { accessToken refreshToken } }';
+
+test('a refresh token reused on one instance ends the session on the other within a second', async () => {
+  const erin = await first.client.signup('erin');
+  const b = (await first.client.request(REFRESH, { t: erin.refreshToken })).data!.refresh;
+  const c = (await second.client.request(REFRESH, { t: b.refreshToken })).data!.refresh;
+  // The first instance holds the current session's principal in cache.
+  expect(await meReason(first, c.accessToken)).toBeUndefined();
+  expect(await meReason(first, c.accessToken)).toBeUndefined();
+
+  // The signup token is two generations back: no grace window covers it.
+  const reuse = await second.client.request(REFRESH, { t: erin.refreshToken });
+  expect(onlyError(reuse).extensions?.reason).toBe('REFRESH_TOKEN_REUSED');
+
+  expect(await propagated(async () => (await meReason(first, c.accessToken)) === 'TOKEN_REVOKED')).toBe(true);
+  const afterwards = await first.client.request(REFRESH, { t: c.refreshToken });
+  expect(onlyError(afterwards).extensions?.reason).toBe('TOKEN_REVOKED');
+});
+
+test('refreshes of one token sent to both instances at once rotate it exactly once', async () => {
+  const frank = await first.client.signup('frank');
+  const results = await Promise.all(
+    Array.from({ length: 12 }, (_, index) =>
+      (index % 2 === 0 ? first : second).client.request(REFRESH, { t: frank.refreshToken }),
+    ),
+  );
+  const successors = new Set(
+    results.filter((result) => result.data?.refresh).map((result) => result.data.refresh.refreshToken as string),
+  );
+  for (const result of results.filter((r) => !r.data?.refresh))
+    expect(onlyError(result).extensions?.reason).toBeDefined();
+  // The losers of the race got the winner's successor again (the grace window), never a second one.
+  const jtis = new Set([...successors].map((token) => JSON.parse(atob(token.split('.')[1])).jti as string));
+  expect(jtis.size).toBe(1);
+  const [current] = successors;
+  const next = await second.client.request(REFRESH, { t: current });
+  expect(next.data?.refresh.accessToken).toBeDefined();
+  expect(await meReason(first, next.data!.refresh.accessToken)).toBeUndefined();
+});

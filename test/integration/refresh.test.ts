@@ -2,6 +2,8 @@
 // token presented again ends the session (except the immediate parent inside the grace window),
 // concurrent refreshes do not fork the family, and a session ends at its absolute expiry (or
 // after inactivity, when configured) however often it was rotated.
+import { createHmac } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { AuthEvent, Session } from '../../src/db/entities/index.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import {
@@ -82,6 +84,57 @@ describe('rotation', () => {
     expect(events).toHaveLength(1);
     expect(events[0].sessionId).toBe(sid);
     expect(events[0].ip).toBe('127.0.0.1');
+  });
+});
+
+describe('the rotation as stored', () => {
+  test('is in the database when the answer arrives: the new token current, the old one its parent', async () => {
+    const signup = await app.client.signup('durable');
+    const rotated = await refreshOk(app, signup.refreshToken);
+    const row = await app.orm.em.fork().findOneOrFail(Session, { id: claimsOf(signup.refreshToken).sid });
+    expect(row.refreshJti).toBe(claimsOf(rotated.refreshToken).jti);
+    expect(row.previousRefreshJti).toBe(claimsOf(signup.refreshToken).jti);
+    expect(row.rotatedAt).not.toBeNull();
+    expect(row.lastUsedAt.getTime()).toBe(row.rotatedAt!.getTime());
+    expect(row.revokedAt).toBeNull();
+  });
+
+  test('a reuse ends the session with REFRESH_TOKEN_REUSED as its reason, and the grace answer writes nothing', async () => {
+    const signup = await app.client.signup('reasoned');
+    const sid = claimsOf(signup.refreshToken).sid;
+    const b = await refreshOk(app, signup.refreshToken);
+    const before = await app.orm.em.fork().findOneOrFail(Session, { id: sid });
+    const again = await refreshOk(app, signup.refreshToken);
+    expect(claimsOf(again.refreshToken).jti).toBe(claimsOf(b.refreshToken).jti);
+    const graced = await app.orm.em.fork().findOneOrFail(Session, { id: sid });
+    expect(graced.refreshJti).toBe(before.refreshJti);
+    expect(graced.rotatedAt!.getTime()).toBe(before.rotatedAt!.getTime());
+    expect(await app.orm.em.fork().count(AuthEvent, { sessionId: sid, type: 'REFRESH' })).toBe(1);
+
+    await refreshOk(app, b.refreshToken);
+    expect(await refreshReason(app, signup.refreshToken)).toBe('REFRESH_TOKEN_REUSED');
+    const ended = await app.orm.em.fork().findOneOrFail(Session, { id: sid });
+    expect(ended.revokedReason).toBe('REFRESH_TOKEN_REUSED');
+    expect(ended.revokedAt).not.toBeNull();
+    // Presented again, the ended session records no second reuse.
+    expect(await refreshReason(app, signup.refreshToken)).toBe('TOKEN_REVOKED');
+    expect(await app.orm.em.fork().count(AuthEvent, { sessionId: sid, type: 'REFRESH_REUSE_DETECTED' })).toBe(1);
+  });
+
+  test("a validly signed token naming another user's session is refused, and that session lives on", async () => {
+    const owner = await app.client.signup('owner');
+    const intruder = await app.client.signup('intruder');
+    const keys = app.config.jwt.keys;
+    if (keys.algorithm !== 'HS256') throw new Error('the test server signs with HS256');
+    // Signed with the server's secret outside Tessera: only the subject is wrong.
+    const claims = claimsOf(owner.refreshToken);
+    const kid = createHmac('sha256', keys.secret).update('tessera kid').digest('base64url').slice(0, 22);
+    const forged = jwt.sign({ ...claims, sub: intruder.user.id }, keys.secret, {
+      algorithm: 'HS256',
+      header: { alg: 'HS256', typ: 'refresh+jwt', kid },
+    });
+    expect(await refreshReason(app, forged)).toBe('TOKEN_REVOKED');
+    expect(await refreshReason(app, owner.refreshToken)).toBeUndefined();
   });
 });
 

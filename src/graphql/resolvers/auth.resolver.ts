@@ -66,13 +66,13 @@ export class AuthResolver {
   ): Promise<AuthPayloadType> {
     const { sessions } = context.services;
     const token = refreshToken ?? context.presentedToken;
-    if (token !== undefined) return toAuthPayload(await sessions.refresh(context.em, token, context.meta), context);
+    if (token !== undefined) return toAuthPayload(await sessions.refresh(token, context.meta), context);
     const cookie = context.cookies.refreshToken;
     if (cookie instanceof AuthError) throw fromAuthError(cookie);
     if (cookie === undefined)
       throw fromAuthError(new AuthError(AuthFailure.TOKEN_MISSING, 'No refresh token was sent'));
     try {
-      return toAuthPayload(await sessions.refresh(context.em, cookie.token, context.meta, cookie.source), context);
+      return toAuthPayload(await sessions.refresh(cookie.token, context.meta, cookie.source), context);
     } catch (error) {
       if (error instanceof AuthError && ENDS_COOKIE.has(error.reason)) context.cookies.clear();
       throw error;

@@ -17,6 +17,11 @@ import { TokenService } from './tokens.js';
 import { EmailChangeService } from './email-change.js';
 import { RegistrationService } from './registration.js';
 import { ViewerPasswordCheck } from './viewer-password.js';
+import { TwoFactorEnrollment } from './mfa/enrollment.js';
+import { RecoveryCodes } from './mfa/recovery-codes.js';
+import { SecondFactor } from './mfa/second-factor.js';
+import { SecretBox } from './mfa/secret-box.js';
+import { TotpCodes } from './mfa/totp.js';
 
 /** The auth services, built once per server from Config. */
 export interface AuthServices {
@@ -33,6 +38,10 @@ export interface AuthServices {
   readonly passwordReset: PasswordReset;
   readonly registration: RegistrationService;
   readonly emailChange: EmailChangeService;
+  /** The second-factor check (an authenticator code or a recovery code) every two-factor flow shares. */
+  readonly secondFactor: SecondFactor;
+  /** Enrolment and removal of the second factor. */
+  readonly twoFactor: TwoFactorEnrollment;
   /** Waits for work accepted by a request but finished after it, then releases the statement pool's connections. */
   close(): Promise<void>;
 }
@@ -78,6 +87,11 @@ export function createAuthServices(
     statementPool,
   );
   const registration = new RegistrationService(passwords, throttle, outbox, flows);
+  const mfa = config.mfa;
+  const secretBox = new SecretBox(mfa.encryptionKey, mfa.previousEncryptionKeys);
+  const totpCodes = new TotpCodes(secretBox);
+  const recoveryCodes = new RecoveryCodes(mfa.encryptionKey, mfa.previousEncryptionKeys);
+  const secondFactor = new SecondFactor(totpCodes, recoveryCodes, throttle, outbox, statementPool);
   return {
     tokens,
     passwords,
@@ -102,6 +116,19 @@ export function createAuthServices(
     passwordReset,
     registration,
     emailChange: new EmailChangeService(viewerPassword, oneTimeTokens, outbox, flows, principals, throttle),
+    secondFactor,
+    twoFactor: new TwoFactorEnrollment(
+      mfa,
+      secretBox,
+      totpCodes,
+      recoveryCodes,
+      secondFactor,
+      throttle,
+      sessions,
+      principals,
+      outbox,
+      statementPool,
+    ),
     close: async () => {
       await passwordReset.settle();
       await statementPool.end();

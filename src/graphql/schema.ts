@@ -9,6 +9,7 @@ import { AdminResolver } from './resolvers/admin.resolver.js';
 import { AuthResolver } from './resolvers/auth.resolver.js';
 import { EmailVerificationResolver } from './resolvers/email-verification.resolver.js';
 import { PasswordResetResolver } from './resolvers/password-reset.resolver.js';
+import { TwoFactorResolver } from './resolvers/two-factor.resolver.js';
 import { EmailChangeResolver } from './resolvers/email-change.resolver.js';
 import { RegistrationResolver } from './resolvers/registration.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
@@ -27,6 +28,7 @@ export const RESOLVERS = [
   PasswordResetResolver,
   RegistrationResolver,
   EmailChangeResolver,
+  TwoFactorResolver,
 ] as const;
 
 const BUILD_OPTIONS = {

@@ -12,6 +12,12 @@ export enum MailKind {
   PASSWORD_CHANGED = 'PASSWORD_CHANGED',
   /** Notice to the old address: the account moved to another. No link. */
   EMAIL_CHANGED = 'EMAIL_CHANGED',
+  /** Notice: an authenticator app now guards the account. No link. */
+  TWO_FACTOR_ENABLED = 'TWO_FACTOR_ENABLED',
+  /** Notice: two-factor was removed from the account. No link. */
+  TWO_FACTOR_DISABLED = 'TWO_FACTOR_DISABLED',
+  /** Notice: a recovery code was used to sign in or confirm a change. No code, no link. */
+  RECOVERY_CODE_USED = 'RECOVERY_CODE_USED',
 }
 
 /** What each kind's template is given. `link` is the only secret a mail may carry. */
@@ -23,4 +29,8 @@ export interface MailParams {
   [MailKind.PASSWORD_CHANGED]: { username: string; how: 'changed' | 'reset' };
   /** `newEmail` masked (j***@example.com): the old address need not learn the new one. */
   [MailKind.EMAIL_CHANGED]: { username: string; newEmail: string };
+  [MailKind.TWO_FACTOR_ENABLED]: { username: string };
+  [MailKind.TWO_FACTOR_DISABLED]: { username: string };
+  /** `remaining`: the unused recovery codes left. */
+  [MailKind.RECOVERY_CODE_USED]: { username: string; remaining: number };
 }

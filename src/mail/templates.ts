@@ -77,6 +77,30 @@ const TEMPLATES: Templates = {
       'If this was not you, tell the service at once.',
     ],
   }),
+  [MailKind.TWO_FACTOR_ENABLED]: ({ username }) => ({
+    subject: 'Two-factor authentication is on',
+    paragraphs: [
+      `Hello ${username},`,
+      'Signing in to your account now needs a code from your authenticator app (or one of your recovery codes) after the password.',
+      'If this was not you, reset your password at once and tell the service.',
+    ],
+  }),
+  [MailKind.TWO_FACTOR_DISABLED]: ({ username }) => ({
+    subject: 'Two-factor authentication was turned off',
+    paragraphs: [
+      `Hello ${username},`,
+      'Your account no longer asks for an authenticator code, and every other session was signed out.',
+      'If this was not you, reset your password at once and tell the service.',
+    ],
+  }),
+  [MailKind.RECOVERY_CODE_USED]: ({ username, remaining }) => ({
+    subject: 'A recovery code was used',
+    paragraphs: [
+      `Hello ${username},`,
+      `One of the recovery codes of your account was just used in place of an authenticator code. ${remaining} unused ${remaining === 1 ? 'code is' : 'codes are'} left.`,
+      'If this was not you, reset your password and turn two-factor off and on again at once, then tell the service.',
+    ],
+  }),
 };
 
 /** Every parameter each kind needs: a stored mail missing one is refused rather than sent half-empty. */
@@ -87,6 +111,9 @@ const REQUIRED: { [K in MailKind]: readonly (keyof MailParams[K])[] } = {
   [MailKind.SIGNUP_ATTEMPT]: ['attempt'],
   [MailKind.PASSWORD_CHANGED]: ['username', 'how'],
   [MailKind.EMAIL_CHANGED]: ['username', 'newEmail'],
+  [MailKind.TWO_FACTOR_ENABLED]: ['username'],
+  [MailKind.TWO_FACTOR_DISABLED]: ['username'],
+  [MailKind.RECOVERY_CODE_USED]: ['username', 'remaining'],
 };
 
 export function renderMail<K extends MailKind>(kind: K, params: MailParams[K]): RenderedMail {
@@ -100,7 +127,7 @@ export function renderStoredMail(
   params: Record<string, unknown> | null,
 ): RenderedMail & { link?: string } {
   if (!isMailKind(kind)) throw new Error(`unknown mail kind ${JSON.stringify(kind)}`);
-  const missing = REQUIRED[kind].filter((name) => typeof params?.[name as string] !== 'string');
+  const missing = REQUIRED[kind].filter((name) => !['string', 'number'].includes(typeof params?.[name as string]));
   if (missing.length > 0) throw new Error(`mail ${kind} lacks its parameters: ${missing.join(', ')}`);
   const link = typeof params?.link === 'string' ? params.link : undefined;
   return { ...renderMail(kind, params as never), ...(link === undefined ? {} : { link }) };

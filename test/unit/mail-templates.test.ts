@@ -13,6 +13,9 @@ const SAMPLES: { [K in MailKind]: MailParams[K] } = {
   [MailKind.SIGNUP_ATTEMPT]: { attempt: 'register' },
   [MailKind.PASSWORD_CHANGED]: { username: HOSTILE, how: 'reset' },
   [MailKind.EMAIL_CHANGED]: { username: HOSTILE, newEmail: 'j***@example.org' },
+  [MailKind.TWO_FACTOR_ENABLED]: { username: HOSTILE },
+  [MailKind.TWO_FACTOR_DISABLED]: { username: HOSTILE },
+  [MailKind.RECOVERY_CODE_USED]: { username: HOSTILE, remaining: 9 },
 };
 const LINK_MAILS = [MailKind.EMAIL_VERIFICATION, MailKind.PASSWORD_RESET, MailKind.EMAIL_CHANGE];
 const NOTICES = Object.values(MailKind).filter((kind) => !LINK_MAILS.includes(kind));

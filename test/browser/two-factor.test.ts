@@ -1,7 +1,8 @@
 // Two-factor in the demo page, in a real Chromium against a real Tessera: turning it on with the
 // QR code shown (after the password, since a reloaded page's token is not fresh), the first code
 // from an authenticator app, the recovery codes shown once; then logins that ask for a code, a
-// wrong code, recovery codes, new codes and turning it off; and a challenge that waited too long.
+// wrong code, recovery codes, new codes and turning it off; a challenge that waited too long; and
+// the QR code importer given a hostile SVG.
 // The codes come from otplib with the key read off the page, as a phone would make them.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -287,5 +288,83 @@ describe('a two-factor login that waits too long', () => {
     expect(await page.getByTestId('sign-in').isVisible()).toBe(true);
     expect(await context.cookies()).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("the page's QR code importer", () => {
+  // The module as the page loads it, imported inside the page.
+  const IMPORTER = '/demo/svg-image.js';
+  let tessera: TestServer;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    tessera = await startTestServer();
+    context = await newContext(browser);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await tessera?.stop();
+  });
+
+  // What a tampered answer could carry: script, handlers, links, HTML, outside paint.
+  const HOSTILE_SVG = [
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10"',
+    ' onload="window.hit = 1">',
+    '<script>window.hit = 2</script>',
+    '<path d="M0 0h1v1H0z" fill="#000" onclick="window.hit = 3" style="fill: url(https://evil.example/x)"/>',
+    '<path d="M2 2h1v1H2z" fill="url(https://evil.example/paint)" stroke="#000"/>',
+    '<a href="javascript:window.hit = 4"><rect x="1" y="1" width="1" height="1"/></a>',
+    '<foreignObject><div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="window.hit = 5"/></div></foreignObject>',
+    '<image href="https://evil.example/i.png"/><use xlink:href="#a"/>',
+    '</svg>',
+  ].join('');
+
+  test('keeps only the shapes: no script, handler, link, HTML or outside paint reaches the page', async () => {
+    const page = await context.newPage();
+    await page.goto(new URL('/', tessera.url).toString());
+    await statusBecomes(page, 'Signed out');
+    const markup = await page.evaluate(
+      async ({ module, text }) => {
+        const { svgFromText } = (await import(module)) as { svgFromText: (text: string) => { outerHTML: string } };
+        const svg = svgFromText(text);
+        (globalThis as any).document.body.append(svg);
+        return svg.outerHTML;
+      },
+      { module: IMPORTER, text: HOSTILE_SVG },
+    );
+    expect(markup).toBe(
+      '<svg viewBox="0 0 10 10" role="img"><path d="M0 0h1v1H0z" fill="#000"></path>' +
+        '<path d="M2 2h1v1H2z" stroke="#000"></path></svg>',
+    );
+    expect(await page.evaluate('window.hit')).toBeUndefined();
+  });
+
+  test('refuses what is not a well-formed SVG', async () => {
+    const page = await context.newPage();
+    await page.goto(new URL('/', tessera.url).toString());
+    await statusBecomes(page, 'Signed out');
+    const outcomes = await page.evaluate(
+      async ({ module, texts }) => {
+        const { svgFromText } = (await import(module)) as { svgFromText: (text: string) => unknown };
+        return texts.map((text) => {
+          try {
+            svgFromText(text);
+            return 'accepted';
+          } catch (error) {
+            return (error as Error).message;
+          }
+        });
+      },
+      {
+        module: IMPORTER,
+        texts: [
+          '<html><body>hi</body></html>',
+          '<svg xmlns="http://www.w3.org/2000/svg"><path',
+          'not markup',
+          '<svg>no namespace</svg>',
+        ],
+      },
+    );
+    expect(outcomes).toEqual(Array(4).fill('the QR code is not an SVG image'));
   });
 });

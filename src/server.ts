@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
 import { createApollo } from './graphql/apollo.js';
 import { createContextBuilder, type Context } from './graphql/context.js';
-import { buildTesseraSchema } from './graphql/schema.js';
+import { buildTesseraSchema, type SchemaOptions } from './graphql/schema.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { corsAllowedHeaders, createAllowedOrigins, withCors } from './http/cors.js';
 import { createDemoPageRoutes } from './http/demo-page.js';
@@ -29,6 +29,8 @@ export interface ServerOptions extends AuthServiceOptions {
    *  connection unless DATABASE_LISTEN_URL points it elsewhere. */
   readonly databaseUrl: string;
   readonly logger: Logger;
+  /** Resolver classes served beside Tessera's own (SchemaOptions.extraResolvers). */
+  readonly extraResolvers?: SchemaOptions['extraResolvers'];
 }
 
 export interface TesseraServer {
@@ -46,10 +48,12 @@ export async function createServer({
   orm,
   databaseUrl,
   logger,
+  extraResolvers,
   ...serviceOptions
 }: ServerOptions): Promise<TesseraServer> {
   const services = createAuthServices(config, databaseUrl, { ...serviceOptions, logger });
-  const apollo = createApollo(await buildTesseraSchema({ fastPaths: config.graphql.fastPaths }), config, logger);
+  const schema = await buildTesseraSchema({ fastPaths: config.graphql.fastPaths, extraResolvers });
+  const apollo = createApollo(schema, config, logger);
   await apollo.start();
   const jobs = createBackgroundJobs(config, orm, services, config.databaseListenUrl ?? databaseUrl, logger);
   await jobs.start();

@@ -13,6 +13,8 @@ import { checkPasswordPolicy, normalizePassword, type PasswordHasher } from './p
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { withInvalidations } from './invalidation.js';
 import type { CandidateAccount, LoginStatements, PresentedDevice } from './login-statements.js';
+import type { MfaChallenges } from './mfa/challenges.js';
+import type { SecondFactorProof } from './mfa/second-factor.js';
 import type { OneTimeTokens } from './one-time-tokens.js';
 import type { PrincipalService } from './principal.js';
 import { type Counter, judgeIp, type Throttle, ThrottledAction, ThrottledError } from './throttle.js';
@@ -78,6 +80,7 @@ export class AccountService {
     private readonly outbox: Outbox,
     private readonly flows: Config['accountFlows'],
     private readonly viewerPassword: ViewerPasswordCheck,
+    private readonly challenges: MfaChallenges,
   ) {}
 
   async signup(em: EntityManager, input: SignupRequest, meta: RequestMeta): Promise<IssuedTokens> {
@@ -160,7 +163,14 @@ export class AccountService {
     if (this.flows.requireVerifiedEmail && !user.emailVerified) {
       await this.refuseUnverified(em, user.id, attempt.charged, meta);
     }
-    return this.openSession(user, attempt.charged, newHash, meta, input.transport ?? TokenTransport.BODY);
+    const transport = input.transport ?? TokenTransport.BODY;
+    if (user.twoFactorEnabled) {
+      // The password was right: its count starts over as on a success, and the second factor
+      // has counts of its own (per challenge, per account).
+      await this.throttle.clear(attempt.charged);
+      throw await this.challenges.loginChallenge(user, transport, meta);
+    }
+    return this.openSession(user, attempt.charged, newHash, meta, transport);
   }
 
   /**
@@ -297,15 +307,28 @@ export class AccountService {
     return this.sessions.issueFirst(session, completion.user, newHash ?? user.passwordHash);
   }
 
-  /** Fresh tokens for the viewer's current session, once they prove their password again. */
+  /**
+   * Fresh tokens for the viewer's current session, once they prove their password again, and for
+   * an account with two-factor its second factor too (`proof`), which raises the session to aal 2:
+   * without it, MFA_REQUIRED with a challenge for this session.
+   */
   async reauthenticate(
     em: EntityManager,
     viewer: ViewerRef,
     password: string,
+    proof: SecondFactorProof | undefined,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
-    await this.viewerPassword.confirm(em, viewer, password, meta);
-    return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED);
+    const user = await this.viewerPassword.confirm(em, viewer, password, meta);
+    if (user.twoFactorEnabledAt === null) {
+      if (proof) {
+        throw new AuthError(AuthFailure.MFA_NOT_ENABLED, 'This account has no second factor: send the password alone');
+      }
+      return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED);
+    }
+    if (!proof) throw await this.challenges.sessionChallenge(em, viewer, meta, user.passwordHash);
+    const level = await this.challenges.prove(em, user.id, proof, meta);
+    return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED, level);
   }
 
   /**

@@ -100,7 +100,8 @@ const BEGIN_BY_USERNAME = namedSql<BeginParams>(beginSql('username_key'));
 const BEGIN_BY_EMAIL = namedSql<BeginParams>(beginSql('email_key'));
 
 interface CompleteParams extends OpenSessionParams, SessionEventParams {
-  accountKey: string;
+  /** The counter the attempt was charged to; null when it was cleared already (a second factor's completion). */
+  accountKey: string | null;
   userId: string;
   checkedHash: string;
   /** A new hash of the password under the current parameters, or null. */
@@ -194,7 +195,7 @@ export class LoginStatements {
   }
 
   async complete(
-    accountCounterKey: string,
+    accountCounterKey: string | null,
     userId: string,
     checkedHash: string,
     session: NewSessionRow,

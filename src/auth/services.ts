@@ -7,6 +7,8 @@ import { createStatementPool } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
 import { EmailVerification } from './email-verification.js';
 import { LoginStatements } from './login-statements.js';
+import { ChallengeAttempts } from './mfa/challenge-attempts.js';
+import { MfaChallenges } from './mfa/challenges.js';
 import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordReset } from './password-reset.js';
 import { PasswordHasher } from './passwords.js';
@@ -42,6 +44,8 @@ export interface AuthServices {
   readonly secondFactor: SecondFactor;
   /** Enrolment and removal of the second factor. */
   readonly twoFactor: TwoFactorEnrollment;
+  /** The second factor's challenges: login's MFA_REQUIRED, completeMfaLogin, step-up. */
+  readonly challenges: MfaChallenges;
   /** Waits for work accepted by a request but finished after it, then releases the statement pool's connections. */
   close(): Promise<void>;
 }
@@ -92,6 +96,15 @@ export function createAuthServices(
   const totpCodes = new TotpCodes(secretBox);
   const recoveryCodes = new RecoveryCodes(mfa.encryptionKey, mfa.previousEncryptionKeys);
   const secondFactor = new SecondFactor(totpCodes, recoveryCodes, throttle, outbox, statementPool);
+  const challenges = new MfaChallenges(
+    tokens,
+    secondFactor,
+    sessions,
+    principals,
+    loginStatements,
+    new ChallengeAttempts(statementPool, config.mfa.challengeAttempts),
+    statementPool,
+  );
   return {
     tokens,
     passwords,
@@ -106,6 +119,7 @@ export function createAuthServices(
       outbox,
       flows,
       viewerPassword,
+      challenges,
     ),
     administration: new AccountAdministration(sessions, principals),
     principals,
@@ -129,6 +143,7 @@ export function createAuthServices(
       outbox,
       statementPool,
     ),
+    challenges,
     close: async () => {
       await passwordReset.settle();
       await statementPool.end();

@@ -253,15 +253,19 @@ export class SessionService {
     return outcome.tokens;
   }
 
-  /** Fresh tokens for the viewer's own session, after they proved their password again. */
+  /**
+   * Fresh tokens for the viewer's own session, after they proved their password again; `level`
+   * as in reissueFreshIn.
+   */
   async reissueFresh(
     em: EntityManager,
     sessionId: string,
     meta: RequestMeta,
     event: AuthEventKind,
+    level?: AuthLevel,
   ): Promise<IssuedTokens> {
     return withInvalidations(em, this.principals, async (tx) => ({
-      result: await this.reissueFreshIn(tx, sessionId, meta, event),
+      result: await this.reissueFreshIn(tx, sessionId, meta, event, level),
       invalidations: [{ session: sessionId }],
     }));
   }

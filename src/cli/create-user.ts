@@ -1,5 +1,6 @@
 // npm run user:create -- --username NAME --email E [--role ADMIN] [--role USER]
 // The password is read from standard input (piped), or asked for at a prompt without echo.
+// The help text says how a new ADMIN enrols its second factor (ADMIN_REQUIRE_MFA).
 import 'reflect-metadata';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -13,6 +14,13 @@ import { runCommand } from './run-command.js';
 
 const USAGE =
   'usage: npm run user:create -- --username NAME --email EMAIL [--role ADMIN] (password on stdin or at the prompt)';
+
+const HELP = `${USAGE}
+
+An ADMIN made here has no second factor. While ADMIN_REQUIRE_MFA is on (the default in
+production) ADMIN-only mutations need one, so the new ADMIN enrols first: log in, call
+startTotpEnrollment, add the secret to an authenticator app, then confirmTotpEnrollment with a
+code (keep the recovery codes it returns). Later logins finish with completeMfaLogin.`;
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
@@ -50,7 +58,7 @@ async function main(): Promise<number> {
     return 64;
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(HELP);
     return 0;
   }
   if (!values.username || !values.email) {

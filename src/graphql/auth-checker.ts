@@ -1,8 +1,11 @@
-// The one AuthChecker. Pure: the viewer was resolved when the context was built.
+// The one AuthChecker. Pure where it grants: the viewer was resolved when the context was built.
 // `@Authorized()` means signed in; roles in the list are alternatives (any one suffices); the
-// rules below are extra conditions that must all hold.
+// rules below are extra conditions that must all hold. A refusal for want of a second factor
+// offers a step-up challenge, bound to the user's password hash, which it reads.
+import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthCheckerFn } from 'type-graphql';
 import { AuthError, AuthFailure } from '../auth/auth-error.js';
+import type { Viewer } from '../auth/principal.js';
 import { Role } from '../db/entities/index.js';
 import type { Context } from './context.js';
 import { forbidden, fromAuthError } from './errors.js';
@@ -12,6 +15,11 @@ export enum AccessRule {
   SELF_OR_ADMIN = 'SELF_OR_ADMIN',
   /** The access token came from signup, login or reauthenticate, not from a refresh. */
   FRESH = 'FRESH',
+  /**
+   * The session proved a second factor (aal 2). Otherwise MFA_REQUIRED with a challenge for this
+   * session (completeMfaLogin), or MFA_ENROLLMENT_REQUIRED for a user without two-factor.
+   */
+  MFA = 'MFA',
 }
 
 export type Requirement = Role | AccessRule;
@@ -32,7 +40,36 @@ function isOwnRecord(root: unknown): boolean {
   return typeof root === 'object' && root !== null && (root as { [OWN_RECORD]?: boolean })[OWN_RECORD] === true;
 }
 
-export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context }, requirements) => {
+/** ADMIN_REQUIRE_MFA: a Mutation field only ADMINs may call needs aal 2 as if it said AccessRule.MFA. */
+function needsSecondFactor(
+  requirements: readonly Requirement[],
+  requiredRoles: readonly Role[],
+  context: Context,
+  info: GraphQLResolveInfo,
+): boolean {
+  if (requirements.includes(AccessRule.MFA)) return true;
+  return (
+    requiredRoles.length > 0 &&
+    requiredRoles.every((role) => role === Role.ADMIN) &&
+    info.parentType === info.schema.getMutationType() &&
+    context.config.mfa.adminRequireMfa
+  );
+}
+
+async function refuseWithoutSecondFactor(context: Context, viewer: Viewer): Promise<never> {
+  if (!viewer.user.twoFactorEnabled) {
+    throw fromAuthError(
+      new AuthError(
+        AuthFailure.MFA_ENROLLMENT_REQUIRED,
+        'This action needs two-factor authentication: turn it on first (startTotpEnrollment)',
+      ),
+    );
+  }
+  const ref = { userId: viewer.user.id, sessionId: viewer.sessionId };
+  throw fromAuthError(await context.services.challenges.sessionChallenge(context.em, ref));
+}
+
+export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context, info }, requirements) => {
   if (requirements.length === 1 && requirements[0] === AccessRule.SELF_OR_ADMIN && isOwnRecord(root)) return true;
   const { viewer, failure } = context.auth;
   if (!viewer) throw failure instanceof AuthError ? fromAuthError(failure) : failure;
@@ -48,6 +85,10 @@ export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context
     (root as { id?: unknown })?.id !== viewer.user.id
   ) {
     throw forbidden();
+  }
+  // Before FRESH: completing the challenge also makes the token fresh.
+  if (needsSecondFactor(requirements, requiredRoles, context, info) && viewer.level.aal !== 2) {
+    return refuseWithoutSecondFactor(context, viewer);
   }
   if (requirements.includes(AccessRule.FRESH) && !viewer.fresh) {
     throw fromAuthError(

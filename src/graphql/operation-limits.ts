@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 export const CREDENTIAL_MUTATIONS: ReadonlySet<string> = new Set([
   'signup',
   'login',
+  'completeMfaLogin',
   'refresh',
   'reauthenticate',
   'changePassword',

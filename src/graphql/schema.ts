@@ -11,6 +11,7 @@ import { EmailVerificationResolver } from './resolvers/email-verification.resolv
 import { PasswordResetResolver } from './resolvers/password-reset.resolver.js';
 import { TwoFactorResolver } from './resolvers/two-factor.resolver.js';
 import { EmailChangeResolver } from './resolvers/email-change.resolver.js';
+import { MfaLoginResolver } from './resolvers/mfa-login.resolver.js';
 import { RegistrationResolver } from './resolvers/registration.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { TaskResolver } from './resolvers/task.resolver.js';
@@ -29,6 +30,7 @@ export const RESOLVERS = [
   RegistrationResolver,
   EmailChangeResolver,
   TwoFactorResolver,
+  MfaLoginResolver,
 ] as const;
 
 const BUILD_OPTIONS = {
@@ -42,12 +44,18 @@ const BUILD_OPTIONS = {
 export interface SchemaOptions {
   /** The fields Tessera marks take the fast paths (config `GRAPHQL_FAST_PATHS`); default on. */
   fastPaths?: boolean;
+  /** Resolver classes built beside RESOLVERS, under the same rules (a test's own fields). */
+  extraResolvers?: readonly (new () => object)[];
 }
 
-export async function buildTesseraSchema({ fastPaths = true }: SchemaOptions = {}): Promise<GraphQLSchema> {
-  const schema = await buildSchema(BUILD_OPTIONS);
-  assertEveryRootFieldGuarded(schema);
-  if (fastPaths) applyFastPaths(schema, BUILD_OPTIONS);
+export async function buildTesseraSchema({
+  fastPaths = true,
+  extraResolvers = [],
+}: SchemaOptions = {}): Promise<GraphQLSchema> {
+  const options = { ...BUILD_OPTIONS, resolvers: [...RESOLVERS, ...extraResolvers] } satisfies BuildSchemaOptions;
+  const schema = await buildSchema(options);
+  assertEveryRootFieldGuarded(schema, options.resolvers);
+  if (fastPaths) applyFastPaths(schema, options);
   return schema;
 }
 
@@ -79,8 +87,8 @@ export function describeRootFieldAccess(
     });
 }
 
-function assertEveryRootFieldGuarded(schema: GraphQLSchema): void {
-  const unguarded = describeRootFieldAccess(schema).filter((row) => row.access === 'unguarded');
+function assertEveryRootFieldGuarded(schema: GraphQLSchema, resolverClasses: readonly unknown[]): void {
+  const unguarded = describeRootFieldAccess(schema, resolverClasses).filter((row) => row.access === 'unguarded');
   if (unguarded.length > 0) {
     throw new Error(
       `deny by default: these root fields are neither @Public nor @Authorized: ${unguarded.map((row) => `${row.type}.${row.field}`).join(', ')}`,

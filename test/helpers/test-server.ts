@@ -9,7 +9,7 @@ import { loadConfig, type Config, type Env } from '../../src/config.js';
 import { openDatabase, type Orm } from '../../src/db/orm.js';
 import type { AuthServiceOptions } from '../../src/auth/services.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import { createServer, type TesseraServer } from '../../src/server.js';
+import { createServer, type ServerOptions, type TesseraServer } from '../../src/server.js';
 import { GraphQLClient } from './graphql-client.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -60,6 +60,8 @@ export interface TestServerOptions extends AuthServiceOptions {
   readonly logger?: Logger;
   /** A port chosen in advance (freePort), for a config that must name its own address; else any free one. */
   readonly port?: number;
+  /** Resolver classes served beside Tessera's own, for a test's own fields. */
+  readonly extraResolvers?: ServerOptions['extraResolvers'];
 }
 
 /** A port nobody listens on right now, for a server whose config names its address before it starts. */

@@ -127,6 +127,11 @@ describe('npm run user:create options', () => {
     expect(help.stderr).not.toMatch(/usage|error/i);
   });
 
+  test('--help says how a new ADMIN enrols its second factor', () => {
+    expect(help.stdout).toMatch(/ADMIN_REQUIRE_MFA/);
+    expect(help.stdout).toMatch(/startTotpEnrollment[\s\S]*confirmTotpEnrollment[\s\S]*completeMfaLogin/);
+  });
+
   test('an unknown option prints the usage to stderr and exits 64, without a stack trace', () => {
     expect({ code: unknownOption.code, stderr: unknownOption.stderr }).toEqual({
       code: 64,

@@ -28,6 +28,10 @@ test.each([
     'mutation { ...L ...L } fragment L on Mutation { login(input: {usernameOrEmail: "x", password: "y"}) { accessToken } }',
   ],
   [
+    'a login and the completion of a two-factor challenge',
+    'mutation { login(input: {usernameOrEmail: "x", password: "y"}) { accessToken } completeMfaLogin(mfaToken: "x", code: "123456") { accessToken } }',
+  ],
+  [
     'a login inside an inline fragment next to a refresh',
     'mutation { ... on Mutation { login(input: {usernameOrEmail: "x", password: "y"}) { accessToken } } refresh(refreshToken: "x") { accessToken } }',
   ],

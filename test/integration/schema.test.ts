@@ -33,6 +33,7 @@ import { createAdmin, deactivateUser } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const PUBLIC_FIELDS = [
+  'Mutation.completeMfaLogin',
   'Mutation.confirmEmailChange',
   'Mutation.login',
   'Mutation.refresh',

@@ -3,6 +3,7 @@ import { AccessRule } from '../auth-checker.js';
 import type { Context } from '../context.js';
 import { FastAuthorized } from '../fast-path/index.js';
 import { toAuthPayload } from './auth.resolver.js';
+import { secondFactorProof } from './second-factor-proof.js';
 import { AuthPayloadType } from './types/auth-payload.type.js';
 import { viewerRef } from './viewer.js';
 
@@ -10,10 +11,20 @@ import { viewerRef } from './viewer.js';
 @Resolver()
 export class AccountResolver {
   @Authorized()
-  @Mutation(() => AuthPayloadType, { description: 'Proves the password again: fresh tokens for the same session.' })
-  async reauthenticate(@Arg('password') password: string, @Ctx() context: Context): Promise<AuthPayloadType> {
+  @Mutation(() => AuthPayloadType, {
+    description:
+      'Proves the password again: fresh tokens for the same session. With two-factor, also exactly one of code or recoveryCode (the session reaches aal 2); the password alone answers MFA_REQUIRED with a challenge for completeMfaLogin.',
+  })
+  async reauthenticate(
+    @Arg('password') password: string,
+    @Arg('code', () => String, { nullable: true }) code: string | null | undefined,
+    @Arg('recoveryCode', () => String, { nullable: true }) recoveryCode: string | null | undefined,
+    @Ctx() context: Context,
+  ): Promise<AuthPayloadType> {
+    // The password alone is a proper request too: for a two-factor account it brings a challenge.
+    const proof = (code ?? recoveryCode ?? null) === null ? undefined : secondFactorProof(code, recoveryCode);
     return toAuthPayload(
-      await context.services.accounts.reauthenticate(context.em, viewerRef(context), password, context.meta),
+      await context.services.accounts.reauthenticate(context.em, viewerRef(context), password, proof, context.meta),
       context,
     );
   }

@@ -1,8 +1,8 @@
 // Two-factor in the demo page, in a real Chromium against a real Tessera: turning it on with the
 // QR code shown (after the password, since a reloaded page's token is not fresh), the first code
 // from an authenticator app, the recovery codes shown once; then logins that ask for a code, a
-// wrong code, recovery codes, new codes and turning it off; a challenge that waited too long; and
-// the QR code importer given a hostile SVG.
+// wrong code, recovery codes, new codes and turning it off; a challenge that waited too long; a
+// stale token with two-factor on (password and code); and the QR code importer given a hostile SVG.
 // The codes come from otplib with the key read off the page, as a phone would make them.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -287,6 +287,77 @@ describe('a two-factor login that waits too long', () => {
     expect(await page.getByTestId('mfa-login').isVisible()).toBe(false);
     expect(await page.getByTestId('sign-in').isVisible()).toBe(true);
     expect(await context.cookies()).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('a change that needs a fresh token, with two-factor on', () => {
+  const username = uniqueName('stale');
+  let tessera: TestServer;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    tessera = await startTestServer();
+    context = await newContext(browser);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await tessera?.stop();
+  });
+
+  test('asks for the password and a code, then for the next code to make new recovery codes', async () => {
+    const page = await context.newPage();
+    const pageErrors = watchForPageErrors(page);
+    const log = recordGraphQL(page, tessera.url);
+    const { accessToken } = await tessera.client.signup(username, PASSWORD);
+    const started = await tessera.client.request(
+      'mutation { startTotpEnrollment { secret } }',
+      {},
+      { token: accessToken },
+    );
+    const app = new AuthenticatorApp(started.data.startTotpEnrollment.secret as string);
+    const confirmed = await tessera.client.request(
+      'mutation Confirm($code: String!) { confirmTotpEnrollment(code: $code) }',
+      { code: await app.nextCode() },
+      { token: accessToken },
+    );
+    const recoveryCodes = confirmed.data.confirmTotpEnrollment as string[];
+
+    await page.goto(new URL('/', tessera.url).toString());
+    await statusBecomes(page, 'Signed out');
+    await logIn(page, username);
+    await statusBecomes(page, 'Enter the code');
+    await page.getByTestId('use-recovery-code').click();
+    await page.getByTestId('mfa-recovery-code').fill(recoveryCodes[0]);
+    await page.getByTestId('complete-mfa').click();
+    await statusBecomes(page, `Signed in as ${username}`);
+    await page.reload();
+    await statusBecomes(page, `Signed in as ${username}`);
+
+    const step = log.mark();
+    // Refused before the code is looked at: the same code may prove the reauthentication.
+    const code = await app.nextCode();
+    await page.getByTestId('two-factor-code').fill(code);
+    await page.getByTestId('regenerate-codes').click();
+    await statusBecomes(page, 'Confirm your password');
+    expect(await page.getByTestId('reauth-code').isVisible()).toBe(true);
+    await page.getByTestId('reauth-password').fill(PASSWORD);
+    await page.getByTestId('reauth-code').fill(code);
+    await page.getByTestId('confirm-reauth').click();
+    await statusBecomes(page, "Confirmed: wait for your app's next code");
+    expect(await page.getByTestId('two-factor-on').isVisible()).toBe(true);
+
+    await page.getByTestId('two-factor-code').fill(await app.nextCode());
+    await page.getByTestId('regenerate-codes').click();
+    await statusBecomes(page, 'New recovery codes');
+    expect(await recoveryCodesShown(page)).toHaveLength(10);
+    const exchanges = await step.since();
+    expect(steps(exchanges)).toEqual([
+      { operation: 'RegenerateRecoveryCodes', reasons: ['FRESH_TOKEN_REQUIRED'] },
+      { operation: 'Reauthenticate', reasons: [] },
+      { operation: 'RegenerateRecoveryCodes', reasons: [] },
+    ]);
+    expect(accessTokenClaims(exchanges[1], 'reauthenticate')).toMatchObject({ aal: 2, amr: ['pwd', 'otp'] });
     expect(pageErrors).toEqual([]);
   });
 });

@@ -168,7 +168,11 @@ export class AccountService {
       // The password was right: its count starts over as on a success, and the second factor
       // has counts of its own (per challenge, per account).
       await this.throttle.clear(attempt.charged);
-      throw await this.challenges.loginChallenge(user, transport, meta);
+      // The challenge is bound to the hash stored when it is issued: upgrade it first.
+      const passwordHash = newHash
+        ? await this.statements.upgradeHash(user.id, user.passwordHash, newHash)
+        : user.passwordHash;
+      throw await this.challenges.loginChallenge({ id: user.id, passwordHash }, transport, meta);
     }
     return this.openSession(user, attempt.charged, newHash, meta, transport);
   }

@@ -139,8 +139,26 @@ const COMPLETE = namedSql<CompleteParams>(`with cleared as (
   )
   select current_user_row.*, exists (select 1 from opened) as opened from current_user_row`);
 
+const UPGRADE_HASH = namedSql<{ userId: string; checkedHash: string; newHash: string; at: Date }>(
+  'update users set password_hash = :newHash, updated_at = :at where id = :userId and password_hash = :checkedHash',
+);
+
 export class LoginStatements {
   constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Writes a new hash of the password just checked, unless the stored one changed meanwhile: for
+   * the login of a two-factor account, which opens no session to write it with. The hash stored
+   * afterwards is returned.
+   */
+  async upgradeHash(userId: string, checkedHash: string, newHash: string): Promise<string> {
+    const { rowCount } = await this.pool.query({
+      name: 'login-upgrade-hash',
+      text: UPGRADE_HASH.text,
+      values: UPGRADE_HASH.values({ userId, checkedHash, newHash, at: new Date() }),
+    });
+    return rowCount === 1 ? newHash : checkedHash;
+  }
 
   /** A password check that failed: recorded on its own, whatever happens to the request. */
   recordFailure(userId: string | null, ip: string | null): Promise<void> {

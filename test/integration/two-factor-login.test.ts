@@ -4,7 +4,7 @@
 // good once, for a few codes, for its own account, under the password it was issued for, and for
 // nothing but completeMfaLogin.
 import { createHmac } from 'node:crypto';
-import { AuthEvent, Session } from '../../src/db/entities/index.js';
+import { AuthEvent, Session, User } from '../../src/db/entities/index.js';
 import { cookieValue, post, SPA_ORIGIN } from '../helpers/cookie-requests.js';
 import { decodeJwt, deactivateUser } from '../helpers/fixtures.js';
 import { encodeSegment } from '../helpers/hostile-token-craft.js';
@@ -71,6 +71,29 @@ describe('login of a two-factor account', () => {
     const result = await app.client.login('mfa_wrongpw', 'not the password at all');
     expect(reasonOf(result)).toBe('INVALID_CREDENTIALS');
     expect(result.errors![0].extensions!.mfaToken).toBeUndefined();
+  });
+
+  test('upgrades a hash made with other argon2 parameters, and the challenge completes under the new one', async () => {
+    // An older deployment (m=2048) on this file's database, with the same two-factor key.
+    const older = await startTestServer(
+      { ARGON2_MEMORY_KIB: '2048', MFA_ENCRYPTION_KEY: app.config.mfa.encryptionKey.toString('base64url') },
+      app.database,
+    );
+    let user;
+    try {
+      user = await signupWithTwoFactor(older, 'mfa_rehash');
+    } finally {
+      await older.stop();
+    }
+    const storedMemory = async () =>
+      /m=(\d+)/.exec((await app.orm.em.fork().findOneOrFail(User, { usernameKey: 'mfa_rehash' })).passwordHash)?.[1];
+    expect(await storedMemory()).toBe('2048');
+
+    const mfaToken = await loginChallenge(app, 'mfa_rehash');
+
+    expect(await storedMemory()).toBe('1024');
+    const payload = await completedLogin(app, mfaToken, { code: await user.app.nextCode() });
+    expect(claimsOf(payload.accessToken).aal).toBe(2);
   });
 
   test('an account without two-factor still logs in with the password alone, at aal 1', async () => {
@@ -208,6 +231,35 @@ describe('completeMfaLogin', () => {
 
     expect(reasonOf(result)).toBe('TOKEN_INVALID');
     expect(await sessionsOf(user.signup.user.id)).toHaveLength(1);
+  });
+
+  test('two completions racing with two valid proofs open one session', async () => {
+    const user = await signupWithTwoFactor(app, 'mfa_race');
+    const mfaToken = await loginChallenge(app, 'mfa_race');
+
+    const results = await Promise.all([
+      completeMfaLogin(app, mfaToken, { code: await user.app.nextCode() }),
+      completeMfaLogin(app, mfaToken, { recoveryCode: user.recoveryCodes[2] }),
+    ]);
+
+    expect(results.filter((result) => result.errors === undefined)).toHaveLength(1);
+    expect(results.map(reasonOf).filter(Boolean)).toEqual(['TOKEN_INVALID']);
+    expect(await sessionsOf(user.signup.user.id)).toHaveLength(2);
+  });
+
+  test('two-factor turned off while the challenge waits voids it', async () => {
+    const user = await signupWithTwoFactor(app, 'mfa_turnedoff');
+    const mfaToken = await loginChallenge(app, 'mfa_turnedoff');
+    const disabled = await app.client.request(
+      'mutation Off($r: String) { disableTwoFactor(recoveryCode: $r) }',
+      { r: user.recoveryCodes[0] },
+      { token: user.signup.accessToken },
+    );
+    expect(disabled.errors).toBeUndefined();
+
+    const result = await completeMfaLogin(app, mfaToken, { recoveryCode: user.recoveryCodes[1] });
+
+    expect(reasonOf(result)).toBe('TOKEN_INVALID');
   });
 
   test('an account disabled while the challenge waits is refused', async () => {

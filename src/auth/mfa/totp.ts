@@ -5,7 +5,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { TotpFactor } from '../../db/entities/index.js';
-import type { SecretBox } from './secret-box.js';
+import { type OpenedSecret, type SecretBox, SecretBoxError } from './secret-box.js';
 
 const SECRET_BYTES = 20;
 const PERIOD_SECONDS = 30;
@@ -64,7 +64,8 @@ export class TotpCodes {
       { fields: ['secretCiphertext', 'lastUsedStep'], disableIdentityMap: true },
     );
     if (!factor) return false;
-    const opened = this.box.open(factor.secretCiphertext, userId);
+    const opened = this.tryOpen(factor.secretCiphertext, userId);
+    if (!opened) return false;
     const step = matchingStep(opened.plaintext, code);
     if (step === null) return false;
     if (factor.lastUsedStep !== null && BigInt(factor.lastUsedStep) >= BigInt(step)) return false;
@@ -84,5 +85,15 @@ export class TotpCodes {
       changes,
     );
     return accepted > 0;
+  }
+
+  /** A secret that does not open (its key dropped, or the row not this user's) proves nothing: no code matches it. */
+  private tryOpen(stored: string, userId: string): OpenedSecret | null {
+    try {
+      return this.box.open(stored, userId);
+    } catch (error) {
+      if (error instanceof SecretBoxError) return null;
+      throw error;
+    }
   }
 }

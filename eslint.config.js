@@ -40,7 +40,7 @@ export default tseslint.config(
     },
   },
   {
-    // The demo page's script runs in the browser, as a module.
+    // The demo page's scripts run in the browser, as modules.
     files: ['demo/**/*.js'],
     languageOptions: {
       sourceType: 'module',
@@ -50,6 +50,7 @@ export default tseslint.config(
         history: 'readonly',
         fetch: 'readonly',
         URLSearchParams: 'readonly',
+        DOMParser: 'readonly',
       },
     },
   },

@@ -1,6 +1,7 @@
 // Tessera's demo front-end, and a recipe to copy. The refresh token lives in an HttpOnly cookie
 // that no script can read; the access token lives in a variable, so a reload forgets it and the
 // page gets a new one from the cookie.
+import { setUpTwoFactorPanel } from './two-factor.js';
 
 // Tessera's GraphQL endpoint: this origin's /graphql, unless a copy of the page served elsewhere
 // is given it as ?api=https://tessera.example.com/graphql (that origin must be in CORS_ORIGINS).
@@ -10,11 +11,15 @@ const GRAPHQL_URL = new URLSearchParams(location.search).get('api') ?? '/graphql
 const AUTH_FIELDS = 'accessToken transport';
 const SIGNUP = `mutation Signup($input: SignupInput!) { signup(input: $input) { ${AUTH_FIELDS} } }`;
 const LOGIN = `mutation Login($input: LoginInput!) { login(input: $input) { ${AUTH_FIELDS} } }`;
+// A login of an account with two-factor ends here, with the challenge the login answered.
+const COMPLETE_MFA_LOGIN = `mutation CompleteMfaLogin($mfaToken: String!, $code: String, $recoveryCode: String) {
+  completeMfaLogin(mfaToken: $mfaToken, code: $code, recoveryCode: $recoveryCode) { ${AUTH_FIELDS} }
+}`;
 const REFRESH = `mutation Refresh { refresh { ${AUTH_FIELDS} } }`;
 const LOGOUT = 'mutation Logout { logout(scope: CURRENT) }';
 const REGISTER = 'mutation Register($input: SignupInput!) { register(input: $input) }';
 const ACCOUNT = `query Account {
-  me { username email emailVerified roles }
+  me { username email emailVerified roles twoFactorEnabled }
   mySessions { current userAgent lastUsedAt }
   myTasks { title done }
 }`;
@@ -33,6 +38,8 @@ const CONFIRM_EMAIL_CHANGE = 'mutation ConfirmEmailChange($token: String!) { con
 let accessToken = null;
 let refreshing = null;
 let refreshCount = 0;
+// A login's second-factor challenge (MFA_REQUIRED's mfaToken): in memory only, like the access token.
+let mfaToken = null;
 
 /** An error from Tessera, with the `extensions.code` and `extensions.reason` a client acts on. */
 class TesseraError extends Error {
@@ -40,6 +47,7 @@ class TesseraError extends Error {
     super(message);
     this.code = extensions.code;
     this.reason = extensions.reason;
+    this.extensions = extensions;
   }
 }
 
@@ -121,6 +129,7 @@ async function showAccount() {
   $('me-email-verified').textContent = me.emailVerified ? 'yes' : 'no';
   $('send-verification').hidden = me.emailVerified;
   $('me-roles').textContent = me.roles.join(', ');
+  twoFactor.show(me.twoFactorEnabled === true);
   fillList(
     $('sessions'),
     mySessions.map((s) => `${s.current ? '(this one) ' : ''}${s.userAgent ?? 'unknown device'}, used ${s.lastUsedAt}`),
@@ -137,6 +146,9 @@ async function showAccount() {
 
 function showSignedOut(text) {
   accessToken = null;
+  mfaToken = null;
+  twoFactor.reset();
+  $('mfa-login').hidden = true;
   $('account').hidden = true;
   $('sign-in').hidden = false;
   $('forgot').hidden = false;
@@ -149,16 +161,31 @@ function describe(error) {
   return `Could not reach Tessera at ${GRAPHQL_URL}: ${error.message}`;
 }
 
+const hasReason = (error, reason) => error instanceof TesseraError && error.reason === reason;
+
 /**
  * Runs a button's work and shows what failed. UNAUTHENTICATED after the refresh was tried (the
- * session ended, was revoked, or the password was wrong) means: sign in again.
+ * session ended, was revoked, or the password was wrong) means: sign in again; a wrong two-factor
+ * code does not, the user types another.
  */
 function run(work) {
   work().catch((error) => {
-    if (error instanceof TesseraError && error.code === 'UNAUTHENTICATED') showSignedOut(describe(error));
+    const signedOut =
+      error instanceof TesseraError && error.code === 'UNAUTHENTICATED' && !hasReason(error, 'MFA_CODE_INVALID');
+    if (signedOut) showSignedOut(describe(error));
     else showStatus(describe(error));
   });
 }
+
+const twoFactor = setUpTwoFactorPanel({
+  callAsUser,
+  run,
+  showStatus,
+  describe,
+  showAccount,
+  hasReason,
+  setAccessToken: (token) => (accessToken = token),
+});
 
 $('sign-in').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -167,13 +194,77 @@ $('sign-in').addEventListener('submit', (event) => {
     const password = $('password').value;
     // COOKIE: the refresh token goes into the HttpOnly cookie, and the body's refreshToken is null.
     if (event.submitter?.value === 'login') {
-      accessToken = (await post(LOGIN, { input: { usernameOrEmail: username, password, transport: 'COOKIE' } })).login
-        .accessToken;
+      const signedIn = await logIn({ usernameOrEmail: username, password, transport: 'COOKIE' });
+      if (!signedIn) return;
     } else {
       const signedUp = await signUpOrRegister({ username, email: $('email').value, password, transport: 'COOKIE' });
       if (!signedUp) return;
     }
     $('password').value = '';
+    await showAccount();
+  });
+});
+
+/**
+ * login; for an account with two-factor the password is only the first step: Tessera answers
+ * MFA_REQUIRED with a challenge, and the page asks for a code. False then.
+ */
+async function logIn(input) {
+  try {
+    accessToken = (await post(LOGIN, { input })).login.accessToken;
+    return true;
+  } catch (error) {
+    if (!hasReason(error, 'MFA_REQUIRED')) throw error;
+    $('password').value = '';
+    askForSecondFactor(error.extensions.mfaToken);
+    return false;
+  }
+}
+
+let usingRecoveryCode = false;
+
+function askForSecondFactor(challenge) {
+  mfaToken = challenge;
+  useRecoveryCode(false);
+  $('sign-in').hidden = true;
+  $('forgot').hidden = true;
+  $('mfa-login').hidden = false;
+  $('mfa-code').focus();
+  showStatus('Enter the code from your authenticator app');
+}
+
+function useRecoveryCode(yes) {
+  usingRecoveryCode = yes;
+  $('mfa-code-label').hidden = yes;
+  $('mfa-recovery-code-label').hidden = !yes;
+  $('use-recovery-code').textContent = yes ? 'Use a code from the app instead' : 'Use a recovery code instead';
+  $(yes ? 'mfa-recovery-code' : 'mfa-code').focus();
+}
+
+$('use-recovery-code').addEventListener('click', () => useRecoveryCode(!usingRecoveryCode));
+$('cancel-mfa').addEventListener('click', () => showSignedOut('Signed out'));
+
+$('mfa-login').addEventListener('submit', (event) => {
+  event.preventDefault();
+  run(async () => {
+    const proof = usingRecoveryCode
+      ? { recoveryCode: $('mfa-recovery-code').value.trim() }
+      : { code: $('mfa-code').value.trim() };
+    $('mfa-code').value = '';
+    $('mfa-recovery-code').value = '';
+    try {
+      // The challenge carries the login's COOKIE transport: the refresh cookie is set now.
+      accessToken = (await post(COMPLETE_MFA_LOGIN, { mfaToken, ...proof })).completeMfaLogin.accessToken;
+    } catch (error) {
+      // A wrong code (MFA_CODE_INVALID) or RATE_LIMITED keeps the prompt; a dead challenge does not.
+      if (hasReason(error, 'TOKEN_EXPIRED'))
+        return showSignedOut(`The code came too late: log in again (${describe(error)})`);
+      if (hasReason(error, 'TOKEN_INVALID'))
+        return showSignedOut(`This sign-in is over: log in again (${describe(error)})`);
+      throw error;
+    }
+    mfaToken = null;
+    $('mfa-login').hidden = true;
     await showAccount();
   });
 });

@@ -26,6 +26,8 @@ export const DEMO_FILES: Readonly<Record<string, { file: string; contentType: st
   '/reset-password': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/confirm-email-change': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/demo/app.js': { file: 'app.js', contentType: 'text/javascript; charset=utf-8' },
+  '/demo/two-factor.js': { file: 'two-factor.js', contentType: 'text/javascript; charset=utf-8' },
+  '/demo/svg-image.js': { file: 'svg-image.js', contentType: 'text/javascript; charset=utf-8' },
   '/demo/style.css': { file: 'style.css', contentType: 'text/css; charset=utf-8' },
 };
 

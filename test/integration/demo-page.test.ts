@@ -13,6 +13,8 @@ const FILES = [
   { path: '/reset-password', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   { path: '/confirm-email-change', file: 'demo/index.html', type: 'text/html; charset=utf-8' },
   { path: '/demo/app.js', file: 'demo/app.js', type: 'text/javascript; charset=utf-8' },
+  { path: '/demo/two-factor.js', file: 'demo/two-factor.js', type: 'text/javascript; charset=utf-8' },
+  { path: '/demo/svg-image.js', file: 'demo/svg-image.js', type: 'text/javascript; charset=utf-8' },
   { path: '/demo/style.css', file: 'demo/style.css', type: 'text/css; charset=utf-8' },
 ];
 

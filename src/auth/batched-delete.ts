@@ -2,6 +2,7 @@
 // size drains without one long lock, one burst of WAL delaying every commit, or a statement past
 // the pool's statement timeout.
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /** Rows deleted per statement by the purges. */
 export const PURGE_BATCH = 5000;
@@ -28,7 +29,8 @@ export function addPurgeCounts(...counts: PurgeCount[]): PurgeCount {
 
 /**
  * Calls `deleteBatch` (one delete statement of at most `limit` rows, returning how many it
- * deleted) until a batch deletes fewer rows than the limit, or the purge is aborted.
+ * deleted) until a batch deletes fewer rows than the limit, or the purge is aborted; between two
+ * batches it waits as long as the last one took.
  */
 export async function deleteInBatches(
   deleteBatch: (limit: number) => Promise<number>,
@@ -38,10 +40,13 @@ export async function deleteInBatches(
   let deleted = 0;
   let batches = 0;
   while (!options.signal?.aborted) {
+    const started = performance.now();
     const count = await deleteBatch(limit);
     deleted += count;
     batches += 1;
     if (count < limit) break;
+    // As long idle as the batch took: a backlog drains at half speed and requests keep the rest.
+    await delay(performance.now() - started);
   }
   return { deleted, batches };
 }

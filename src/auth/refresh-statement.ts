@@ -7,7 +7,7 @@
 // commit had reached the disk.
 import type pg from 'pg';
 import type { Role, TokenTransport } from '../db/entities/index.js';
-import { AuthEventKind, type EventRowParams, recordEventRowsSql } from './audit.js';
+import { AuthEventKind, type EventRowParams, recordEventRowsSql, statementRecorded } from './audit.js';
 import { announceSessionsSql } from './invalidation.js';
 import { namedSql } from './named-sql.js';
 import type { UserView } from './user-view.js';
@@ -159,6 +159,16 @@ export class RefreshStatement {
       }),
     });
     const row = rows[0];
+    const recorded =
+      row.verdict === RefreshVerdict.ROTATED
+        ? AuthEventKind.REFRESH
+        : row.verdict === RefreshVerdict.REUSED
+          ? AuthEventKind.REFRESH_REUSE_DETECTED
+          : undefined;
+    if (recorded) {
+      const event = { type: recorded, userId: request.userId, sessionId: request.sessionId, ip: request.ipAddress };
+      statementRecorded(this.pool, event);
+    }
     if (row.verdict !== RefreshVerdict.ROTATED && row.verdict !== RefreshVerdict.GRACE) return { verdict: row.verdict };
     return { verdict: row.verdict, session: toSession(row) };
   }

@@ -235,12 +235,14 @@ export class SessionService {
         return this.signPair(session, session.user, false, session.generation, session.refreshJti).tokens;
       }
       case RefreshVerdict.EXPIRED:
+        this.observer.sessionsRevoked(RevocationReason.INACTIVE, 1);
         throw sessionExpired();
       case RefreshVerdict.RETIRED:
         // Retired by a credential change the session's holder made: refused, but not reuse, so
         // the pair that change issued keeps working.
         throw new AuthError(AuthFailure.TOKEN_REVOKED, 'This refresh token was retired');
       case RefreshVerdict.REUSED:
+        this.observer.sessionsRevoked(RevocationReason.REFRESH_TOKEN_REUSED, 1);
         throw new AuthError(
           AuthFailure.REFRESH_TOKEN_REUSED,
           'This refresh token was already used: the session has been ended',

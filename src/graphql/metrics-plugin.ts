@@ -35,6 +35,8 @@ const REFRESH_RESULTS: Readonly<Record<string, string>> = {
 export function createMetricsPlugin(metrics: TesseraMetrics): ApolloServerPlugin<Context> {
   const outcomes: Record<string, { counter: { inc(labels: { result: string }): void }; success: string }> = {
     login: { counter: metrics.logins, success: 'success' },
+    // A two-factor login's second step: its success is the login's.
+    completeMfaLogin: { counter: metrics.logins, success: 'success' },
     signup: { counter: metrics.signups, success: 'success' },
     refresh: { counter: metrics.refreshes, success: 'rotated' },
   };

@@ -227,7 +227,7 @@ export interface MfaConfig {
   readonly challengeTtlSeconds: number;
   /** Wrong codes one challenge may take before it is spent. */
   readonly challengeAttempts: number;
-  /** ADMIN-only mutations need aal 2; an ADMIN without two-factor can only enrol. */
+  /** ADMIN-only fields (queries and mutations) need aal 2; an ADMIN without two-factor can only enrol. */
   readonly adminRequireMfa: boolean;
 }
 

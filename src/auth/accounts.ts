@@ -330,7 +330,7 @@ export class AccountService {
       }
       return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED);
     }
-    if (!proof) throw await this.challenges.sessionChallenge(em, viewer, meta, user.passwordHash);
+    if (!proof) throw await this.challenges.sessionChallenge(em, viewer, true, meta, user.passwordHash);
     const level = await this.challenges.prove(em, user.id, proof, meta);
     return this.sessions.reissueFresh(em, viewer.sessionId, meta, AuthEventKind.REAUTHENTICATED, level);
   }

@@ -21,6 +21,7 @@ import type { PrincipalService } from './principal.js';
 import type { RequestMeta } from './request-meta.js';
 import { type IssuedTokens, RevocationReason, type SessionService } from './sessions.js';
 import { type Throttle, ThrottledAction } from './throttle.js';
+import type { MfaChallenges } from './mfa/challenges.js';
 
 export class PasswordReset {
   /** The link requests still being looked up and queued after their answer went out. */
@@ -36,6 +37,7 @@ export class PasswordReset {
     private readonly throttle: Throttle,
     private readonly logger: Logger,
     private readonly pool: pg.Pool,
+    private readonly challenges: MfaChallenges,
   ) {}
 
   /**
@@ -76,7 +78,9 @@ export class PasswordReset {
    * Sets the new password from a mailed link. The password is checked before anything is written,
    * so a refused one leaves the link usable. Then, in one transaction: the token is used up, the
    * address counts as verified (the link proved it), every session ends, every reset link is
-   * retired, a new session opens and the owner is sent a notice.
+   * retired, a new session opens and the owner is sent a notice. An account with two-factor gets
+   * no session from the link alone: the new password stands, and the answer is login's
+   * MFA_REQUIRED challenge, so a mailbox without the authenticator never signs in.
    */
   async reset(
     em: EntityManager,
@@ -91,7 +95,7 @@ export class PasswordReset {
     const user = checkTarget(await em.findOne(User, { id: target.userId }, { refresh: true }), target);
     const password = checkPasswordPolicy(newPassword, [user.username, user.email], 'newPassword');
     const passwordHash = await this.passwords.hash(password);
-    return withInvalidations(em, this.principals, async (tx) => {
+    const reset = await withInvalidations(em, this.principals, async (tx) => {
       const redeemed = await this.tokens.redeem(tx, token, OneTimeTokenPurpose.PASSWORD_RESET);
       // Locked and read again: a change of address or a deactivation since the check above wins.
       const locked = checkTarget(
@@ -104,11 +108,11 @@ export class PasswordReset {
       // Every link: a pending email change asked for by whoever had the old password must die with it.
       await this.tokens.retire(tx, locked.id);
       // Device tokens carry a tag of the stored hash (credential-tag.ts): the new hash retires them all.
-      const tokens = this.sessions.open(tx, locked, meta, transport);
+      const tokens = locked.twoFactorEnabledAt ? undefined : this.sessions.open(tx, locked, meta, transport);
       recordAuthEvent(tx, {
         type: AuthEventKind.PASSWORD_RESET,
         userId: locked.id,
-        sessionId: tokens.sessionId,
+        sessionId: tokens?.sessionId ?? null,
         ip: meta.ip,
       });
       this.outbox.queue(tx, {
@@ -116,8 +120,10 @@ export class PasswordReset {
         to: locked.email,
         params: { username: locked.username, how: 'reset' },
       });
-      return { result: tokens, invalidations: [...ended, { user: locked.id }] };
+      return { result: tokens ?? { userId: locked.id }, invalidations: [...ended, { user: locked.id }] };
     });
+    if ('accessToken' in reset) return reset;
+    throw await this.challenges.loginChallenge({ id: reset.userId, passwordHash }, transport, meta);
   }
 }
 

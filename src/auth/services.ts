@@ -94,17 +94,6 @@ export function createAuthServices(
   const viewerPassword = new ViewerPasswordCheck(passwords, throttle, loginStatements);
   const flows = config.accountFlows;
   const logger = options.logger ?? createLogger(config);
-  const passwordReset = new PasswordReset(
-    oneTimeTokens,
-    outbox,
-    flows,
-    passwords,
-    sessions,
-    principals,
-    throttle,
-    logger,
-    statementPool,
-  );
   const registration = new RegistrationService(passwords, throttle, outbox, flows);
   const mfa = config.mfa;
   const secretBox = new SecretBox(mfa.encryptionKey, mfa.previousEncryptionKeys);
@@ -119,6 +108,18 @@ export function createAuthServices(
     loginStatements,
     new ChallengeAttempts(statementPool, config.mfa.challengeAttempts),
     statementPool,
+  );
+  const passwordReset = new PasswordReset(
+    oneTimeTokens,
+    outbox,
+    flows,
+    passwords,
+    sessions,
+    principals,
+    throttle,
+    logger,
+    statementPool,
+    challenges,
   );
   return {
     tokens,

@@ -271,7 +271,8 @@ export class SessionService {
 
   /**
    * reissueFresh inside the caller's transaction; the caller announces the session's change.
-   * `level`, when given, is the session's new level (a second factor was just proven).
+   * `level`, when given, is the session's new level (a second factor was just proven). `fresh`
+   * false re-issues at that level without the freshness (a step-up proved no password).
    */
   async reissueFreshIn(
     tx: EntityManager,
@@ -279,6 +280,7 @@ export class SessionService {
     meta: RequestMeta,
     event: AuthEventKind,
     level?: AuthLevel,
+    fresh = true,
   ): Promise<IssuedTokens> {
     const session = await tx.findOne(
       Session,
@@ -296,7 +298,7 @@ export class SessionService {
       session.amr = [...level.amr];
     }
     recordAuthEvent(tx, { type: event, userId: user.id, sessionId, ip: meta.ip });
-    return this.issue(session, user, true);
+    return this.issue(session, user, fresh);
   }
 
   async logout(em: EntityManager, viewer: ViewerRef, scope: LogoutScope, meta: RequestMeta): Promise<void> {
@@ -340,6 +342,11 @@ export class SessionService {
   ): Promise<Invalidation[]> {
     const where = keepSessionId ? { user: userId, id: { $ne: keepSessionId } } : { user: userId };
     return this.revokeWhere(tx, where, reason);
+  }
+
+  /** Back to the password alone (two-factor was turned off): the session's next tokens say aal 1. */
+  async lowerToPasswordOnly(tx: EntityManager, sessionId: string): Promise<void> {
+    await tx.nativeUpdate(Session, { id: sessionId }, { aal: PASSWORD_ONLY.aal, amr: [...PASSWORD_ONLY.amr] });
   }
 
   /**

@@ -57,12 +57,13 @@ export interface AuthLevel {
 const PASSWORD_METHODS: readonly AuthMethod[] = Object.freeze(['pwd' as const]);
 export const PASSWORD_ONLY: AuthLevel = Object.freeze({ aal: 1, amr: PASSWORD_METHODS });
 
-export type MfaChallengePurpose = 'login' | 'session';
+export type MfaChallengePurpose = 'login' | 'session' | 'step-up';
 
 /**
  * `pur` login: the password was proven and no session exists yet; `sid` is the id completion
  * opens it under and `trn` its transport. `pur` session: `sid` is the viewer's session, which
- * completion raises to aal 2 (reauthenticate, step-up). `cred` ties it to the password hash it
+ * completion raises to aal 2 with fresh tokens (reauthenticate, or a step-up from a fresh token);
+ * `pur` step-up: the same without the freshness, from a token that was not fresh. `cred` ties it to the password hash it
  * was issued under, so a password change voids it.
  */
 export interface MfaChallengeClaims {
@@ -190,7 +191,7 @@ export class TokenService {
     const payload = this.verify(token, this.challenge);
     const { pur, cred, trn } = payload;
     if (
-      (pur !== 'login' && pur !== 'session') ||
+      (pur !== 'login' && pur !== 'session' && pur !== 'step-up') ||
       typeof cred !== 'string' ||
       !CREDENTIAL_TAG.test(cred) ||
       (pur === 'login' ? !Object.values(TokenTransport).includes(trn as TokenTransport) : trn !== undefined)

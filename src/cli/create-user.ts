@@ -18,7 +18,7 @@ const USAGE =
 const HELP = `${USAGE}
 
 An ADMIN made here has no second factor. While ADMIN_REQUIRE_MFA is on (the default in
-production) ADMIN-only mutations need one, so the new ADMIN enrols first: log in, call
+production) ADMIN-only fields (queries and mutations) need one, so the new ADMIN enrols first: log in, call
 startTotpEnrollment, add the secret to an authenticator app, then confirmTotpEnrollment with a
 code (keep the recovery codes it returns). Later logins finish with completeMfaLogin.`;
 

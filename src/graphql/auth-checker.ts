@@ -2,7 +2,6 @@
 // `@Authorized()` means signed in; roles in the list are alternatives (any one suffices); the
 // rules below are extra conditions that must all hold. A refusal for want of a second factor
 // offers a step-up challenge, bound to the user's password hash, which it reads.
-import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthCheckerFn } from 'type-graphql';
 import { AuthError, AuthFailure } from '../auth/auth-error.js';
 import type { Viewer } from '../auth/principal.js';
@@ -40,19 +39,18 @@ function isOwnRecord(root: unknown): boolean {
   return typeof root === 'object' && root !== null && (root as { [OWN_RECORD]?: boolean })[OWN_RECORD] === true;
 }
 
-/** ADMIN_REQUIRE_MFA: a Mutation field only ADMINs may call needs aal 2 as if it said AccessRule.MFA. */
+/**
+ * ADMIN_REQUIRE_MFA: a field only ADMINs may use (a query reads other users' data, a mutation
+ * changes it) needs aal 2 as if it said AccessRule.MFA.
+ */
 function needsSecondFactor(
   requirements: readonly Requirement[],
   requiredRoles: readonly Role[],
   context: Context,
-  info: GraphQLResolveInfo,
 ): boolean {
   if (requirements.includes(AccessRule.MFA)) return true;
   return (
-    requiredRoles.length > 0 &&
-    requiredRoles.every((role) => role === Role.ADMIN) &&
-    info.parentType === info.schema.getMutationType() &&
-    context.config.mfa.adminRequireMfa
+    requiredRoles.length > 0 && requiredRoles.every((role) => role === Role.ADMIN) && context.config.mfa.adminRequireMfa
   );
 }
 
@@ -66,10 +64,10 @@ async function refuseWithoutSecondFactor(context: Context, viewer: Viewer): Prom
     );
   }
   const ref = { userId: viewer.user.id, sessionId: viewer.sessionId };
-  throw fromAuthError(await context.services.challenges.sessionChallenge(context.em, ref));
+  throw fromAuthError(await context.services.challenges.sessionChallenge(context.em, ref, viewer.fresh));
 }
 
-export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context, info }, requirements) => {
+export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context }, requirements) => {
   if (requirements.length === 1 && requirements[0] === AccessRule.SELF_OR_ADMIN && isOwnRecord(root)) return true;
   const { viewer, failure } = context.auth;
   if (!viewer) throw failure instanceof AuthError ? fromAuthError(failure) : failure;
@@ -86,8 +84,8 @@ export const authChecker: AuthCheckerFn<Context, Requirement> = ({ root, context
   ) {
     throw forbidden();
   }
-  // Before FRESH: completing the challenge also makes the token fresh.
-  if (needsSecondFactor(requirements, requiredRoles, context, info) && viewer.level.aal !== 2) {
+  // Before FRESH: a two-factor account's reauthenticate (password and code) answers both.
+  if (needsSecondFactor(requirements, requiredRoles, context) && viewer.level.aal !== 2) {
     return refuseWithoutSecondFactor(context, viewer);
   }
   if (requirements.includes(AccessRule.FRESH) && !viewer.fresh) {

@@ -1,7 +1,7 @@
 // Raising a session to aal 2 over real HTTP: reauthenticate of a two-factor account takes the
 // password and a code (or answers MFA_REQUIRED with a challenge for the session), a field with
 // @Authorized(AccessRule.MFA) refuses aal 1 with a step-up challenge or MFA_ENROLLMENT_REQUIRED,
-// and ADMIN_REQUIRE_MFA puts ADMIN-only mutations behind aal 2.
+// and ADMIN_REQUIRE_MFA puts ADMIN-only fields behind aal 2.
 import { Authorized, Ctx, Query, Resolver } from 'type-graphql';
 import { AccessRule } from '../../src/graphql/auth-checker.js';
 import type { Context } from '../../src/graphql/context.js';
@@ -146,6 +146,48 @@ describe('a field with AccessRule.MFA', () => {
     expect(allowed.data.strongRoom).toBe('open for step_field');
   });
 
+  test(
+    'a step-up from a refreshed token raises it to aal 2 but never makes it fresh',
+    async () => {
+      const user = await signupWithTwoFactor(app, 'step_stale');
+      const stale = await refreshOk(app, user.signup.refreshToken);
+      expect(claimsOf(stale.accessToken)).toMatchObject({ fresh: false, aal: 1 });
+
+      const refused = await app.client.request(STRONG_ROOM, {}, { token: stale.accessToken });
+      const mfaToken = refused.errors![0].extensions!.mfaToken as string;
+      expect(decodeJwt(mfaToken).payload).toMatchObject({ pur: 'step-up' });
+
+      const raised = await completedLogin(app, mfaToken, { code: await user.app.nextCode() });
+      expect(claimsOf(raised.accessToken)).toMatchObject({ fresh: false, aal: 2, amr: ['pwd', 'otp'] });
+      const fresh = await app.client.request('mutation { deleteMyAccount }', {}, { token: raised.accessToken });
+      expect(reasonOf(fresh)).toBe('FRESH_TOKEN_REQUIRED');
+    },
+    MAY_WAIT_A_STEP,
+  );
+
+  test(
+    'turning two-factor off takes the session back to aal 1 from its next tokens',
+    async () => {
+      const user = await signupWithTwoFactor(app, 'step_off');
+      const raised = await reauthenticate(user.signup.accessToken, { p: PASSWORD, c: await user.app.nextCode() });
+      const tokens = raised.data.reauthenticate as { accessToken: string; refreshToken: string };
+      expect(claimsOf(tokens.accessToken)).toMatchObject({ aal: 2 });
+      const off = await app.client.request(
+        'mutation Off($c: String) { disableTwoFactor(code: $c) }',
+        { c: await user.app.nextCode() },
+        { token: tokens.accessToken },
+      );
+      expect(off.errors).toBeUndefined();
+
+      const next = await refreshOk(app, tokens.refreshToken);
+      expect(claimsOf(next.accessToken)).toMatchObject({ aal: 1, amr: ['pwd'] });
+      expect(reasonOf(await app.client.request(STRONG_ROOM, {}, { token: next.accessToken }))).toBe(
+        'MFA_ENROLLMENT_REQUIRED',
+      );
+    },
+    MAY_WAIT_A_STEP,
+  );
+
   test('refuses a user without two-factor with MFA_ENROLLMENT_REQUIRED, and no challenge', async () => {
     const signup = await app.client.signup('step_unenrolled');
     const refused = await app.client.request(STRONG_ROOM, {}, { token: signup.accessToken });
@@ -204,9 +246,15 @@ describe('ADMIN_REQUIRE_MFA', () => {
     MAY_WAIT_A_STEP,
   );
 
-  test('ADMIN-only queries are not affected', async () => {
+  test("ADMIN-only queries need aal 2 too: they read other users' data", async () => {
     const admin = await createAdmin(strict, 'strict_reader');
-    const events = await strict.client.request('{ authEvents(limit: 1) { id } }', {}, { token: admin.accessToken });
-    expect(events.errors).toBeUndefined();
+    for (const query of ['{ authEvents(limit: 1) { id } }', '{ users(limit: 1) { id } }']) {
+      const refused = await strict.client.request(query, {}, { token: admin.accessToken });
+      expect(refused.data).toBeNull();
+      expect(reasonOf(refused)).toBe('MFA_ENROLLMENT_REQUIRED');
+    }
+    // Fields any signed-in user may read are not affected.
+    const me = await strict.client.request('{ me { id } }', {}, { token: admin.accessToken });
+    expect(me.errors).toBeUndefined();
   });
 });

@@ -60,17 +60,21 @@ export class MfaChallenges {
   /**
    * MFA_REQUIRED with a challenge that raises the viewer's own session to aal 2: for reauthenticate
    * (`meta` given: recorded, a password was just proven) and for a field that needs aal 2.
+   * `fresh`: whether completing it gives fresh tokens, as after a password (reauthenticate) or a
+   * step-up from a fresh token; a step-up from a stale one never makes its holder fresh.
    */
   async sessionChallenge(
     em: EntityManager,
     viewer: ViewerRef,
+    fresh: boolean,
     meta?: RequestMeta,
     passwordHash?: string,
   ): Promise<AuthError> {
     const hash =
       passwordHash ?? (await em.findOne(User, { id: viewer.userId }, { fields: ['passwordHash'] }))?.passwordHash;
     if (hash === undefined) return sessionEnded();
-    const details = this.sign({ sub: viewer.userId, sid: viewer.sessionId, pur: 'session', cred: credentialTag(hash) });
+    const pur = fresh ? 'session' : 'step-up';
+    const details = this.sign({ sub: viewer.userId, sid: viewer.sessionId, pur, cred: credentialTag(hash) });
     if (meta) {
       await recordAuthEventNow(this.pool, {
         type: AuthEventKind.MFA_CHALLENGE_ISSUED,
@@ -116,7 +120,14 @@ export class MfaChallenges {
     if (!(await this.attempts.spend(claims))) throw challengeVoid();
     if (claims.pur === 'login') return this.openSession(em, claims, transport, user.passwordHash, level, meta);
     return withInvalidations(em, this.principals, async (tx) => ({
-      result: await this.sessions.reissueFreshIn(tx, claims.sid, meta, AuthEventKind.MFA_CHALLENGE_COMPLETED, level),
+      result: await this.sessions.reissueFreshIn(
+        tx,
+        claims.sid,
+        meta,
+        AuthEventKind.MFA_CHALLENGE_COMPLETED,
+        level,
+        claims.pur === 'session',
+      ),
       invalidations: [{ session: claims.sid }],
     }));
   }

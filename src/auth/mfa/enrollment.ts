@@ -136,6 +136,8 @@ export class TwoFactorEnrollment {
       await this.recoveryCodes.removeAll(tx, userId);
       await tx.nativeUpdate(User, { id: userId }, { twoFactorEnabledAt: null, updatedAt: new Date() });
       const ended = await this.sessions.revokeAllOfUser(tx, userId, RevocationReason.REVOKED, viewer.sessionId);
+      // A second factor the account no longer has is no longer this session's level.
+      await this.sessions.lowerToPasswordOnly(tx, viewer.sessionId);
       recordAuthEvent(tx, { type: AuthEventKind.MFA_DISABLED, userId, sessionId: viewer.sessionId, ip: meta.ip });
       this.outbox.queue(tx, {
         kind: MailKind.TWO_FACTOR_DISABLED,

@@ -65,7 +65,7 @@ export class Note {
 EOF
 
 step "2. register it: ENTITIES in src/db/entities/index.ts"
-perl -0pi -e "s|(import \{ Task \} from './task.entity.js';\n)|\$1import { Note } from './note.entity.js';\n|; s|export \{ (.*?)Task, |export { \$1Note, Task, |; s|(export const ENTITIES = \[.*?)Task, |\$1Task, Note, |" src/db/entities/index.ts
+perl -0pi -e "s|(import \{ Task \} from './task.entity.js';\n)|\$1import { Note } from './note.entity.js';\n|; s|export \{ (.*?)Task, |export { \$1Note, Task, |; s|(export const ENTITIES = \[[^\]]*?\bTask,)|\$1 Note,|" src/db/entities/index.ts
 grep -q "Note, " src/db/entities/index.ts
 
 step "3. npm run migration:create -- notes"

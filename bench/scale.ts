@@ -2,11 +2,11 @@
 // 20,000,000 audit events and 2,000,000 tasks (times --scale-factor), beside the seeded users the
 // scenarios use; then what the grown database looks like: table sizes, index use, the busiest
 // statements and their plans. The purge's own statements, in its batches, run while load is measured.
-import pg from 'pg';
 import { AUTH_EVENT_PURGE_SQL } from '../src/auth/audit.js';
 import { deleteInBatches, type PurgeCount } from '../src/auth/batched-delete.js';
 import { SESSION_PURGE_EXPIRED_SQL, SESSION_PURGE_REVOKED_SQL } from '../src/auth/sessions.js';
 import { COUNTER_PURGE_SQL } from '../src/auth/throttle.js';
+import { withClient } from './database.js';
 
 export const FULL_SCALE = {
   users: 1_000_000,
@@ -31,16 +31,6 @@ export function scaleCounts(factor: number): ScaleCounts {
 
 /** The grown users' ids, computable in SQL from their number: rows of other tables pick owners by it. */
 const USER_ID = (n: string) => `md5('tessera-scale-user-' || ${n})::uuid`;
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Grows the database in SQL (generate_series), one real argon2 hash (a seeded user's) reused by

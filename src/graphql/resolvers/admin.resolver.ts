@@ -5,7 +5,7 @@ import { AccessRule, type Requirement } from '../auth-checker.js';
 import type { Context } from '../context.js';
 import { ErrorCode, notFound, PublicError } from '../errors.js';
 import { AuthEventType } from './types/auth-event.type.js';
-import { SessionType } from './types/session.type.js';
+import { SessionType, toSessionType } from './types/session.type.js';
 import { isUuid } from '../../auth/ids.js';
 import { UserType } from './types/user.type.js';
 import { viewerRef } from './viewer.js';
@@ -33,15 +33,7 @@ export class AdminResolver {
     const sessions = isUuid(userId) ? await context.services.administration.listSessions(context.em, userId) : null;
     if (!sessions) throw notFound('User');
     const viewerSession = viewerRef(context).sessionId;
-    return sessions.map((session) => ({
-      id: session.id,
-      createdAt: session.createdAt,
-      lastUsedAt: session.lastUsedAt,
-      expiresAt: session.expiresAt,
-      userAgent: session.userAgent,
-      ip: session.ip,
-      current: session.id === viewerSession,
-    }));
+    return sessions.map((session) => toSessionType(session, viewerSession));
   }
 
   @Authorized<Requirement>(Role.ADMIN, AccessRule.FRESH)

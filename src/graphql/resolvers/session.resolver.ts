@@ -4,7 +4,7 @@ import { notFound } from '../errors.js';
 import { FastAuthorized } from '../fast-path/index.js';
 import { isUuid } from '../../auth/ids.js';
 import { LogoutScope } from '../../auth/sessions.js';
-import { SessionType } from './types/session.type.js';
+import { SessionType, toSessionType } from './types/session.type.js';
 import { viewerOf, viewerRef } from './viewer.js';
 
 @Resolver(() => SessionType)
@@ -15,15 +15,7 @@ export class SessionResolver {
   async mySessions(@Ctx() context: Context): Promise<SessionType[]> {
     const viewer = viewerOf(context);
     const sessions = await context.services.sessions.listLive(context.em, viewer.user.id);
-    return sessions.map((session) => ({
-      id: session.id,
-      createdAt: session.createdAt,
-      lastUsedAt: session.lastUsedAt,
-      expiresAt: session.expiresAt,
-      userAgent: session.userAgent,
-      ip: session.ip,
-      current: session.id === viewer.sessionId,
-    }));
+    return sessions.map((session) => toSessionType(session, viewer.sessionId));
   }
 
   @Authorized()

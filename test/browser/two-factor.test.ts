@@ -6,7 +6,7 @@
 // The codes come from otplib with the key read off the page, as a phone would make them.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { AuthenticatorApp } from './helpers/authenticator-app.js';
+import { AuthenticatorApp } from '../helpers/two-factor.js';
 import { launchChromium } from './helpers/chromium.js';
 import { recordGraphQL, type GraphQLExchange, type GraphQLLog } from './helpers/graphql-log.js';
 import { newContext, statusBecomes, uniqueName, watchForPageErrors } from './helpers/page-steps.js';

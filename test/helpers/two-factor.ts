@@ -6,8 +6,8 @@ import { PASSWORD, sleep } from './session-helpers.js';
 import type { TestServer } from './test-server.js';
 
 const STEP_SECONDS = 30;
-/** How close to a step's edge a code of the neighbouring step is no longer trusted to arrive in time. */
-const EDGE_SECONDS = 3;
+/** Nearer than this to a step's end, the previous step may be gone by the time the code arrives (a browser types it). */
+const MARGIN_SECONDS = 5;
 
 export const MFA_PAYLOAD =
   'accessToken refreshToken transport expiresIn refreshExpiresIn deviceToken user { id username twoFactorEnabled }';
@@ -19,8 +19,9 @@ export const START_ENROLLMENT = 'mutation { startTotpEnrollment { secret otpauth
 export const CONFIRM_ENROLLMENT = 'mutation Confirm($c: String!) { confirmTotpEnrollment(code: $c) }';
 
 /**
- * An authenticator app: codes from the secret, never one of a step already used (Tessera refuses a
- * replayed step, as it should). Within ±1 step of now; when all three were used, it waits for the next.
+ * An authenticator app, for the API and the browser tests: codes from the secret, never one of a
+ * step already used (Tessera refuses a replayed step, as it should). Within ±1 step of now; when
+ * all three were used, it waits for the next.
  */
 export class AuthenticatorApp {
   private lastStep = -Infinity;
@@ -31,17 +32,13 @@ export class AuthenticatorApp {
     for (;;) {
       const now = Date.now() / 1000;
       const current = Math.floor(now / STEP_SECONDS);
-      const into = now - current * STEP_SECONDS;
-      const candidates = [
-        ...(into >= EDGE_SECONDS ? [current - 1] : []),
-        current,
-        ...(into <= STEP_SECONDS - EDGE_SECONDS ? [current + 1] : []),
-      ].filter((step) => step > this.lastStep);
-      if (candidates.length > 0) {
-        this.lastStep = candidates[0];
-        return this.codeOfStep(candidates[0]);
+      const earliest = now % STEP_SECONDS > STEP_SECONDS - MARGIN_SECONDS ? current : current - 1;
+      const step = Math.max(this.lastStep + 1, earliest);
+      if (step <= current + 1) {
+        this.lastStep = step;
+        return this.codeOfStep(step);
       }
-      await sleep((STEP_SECONDS - into + EDGE_SECONDS) * 1000);
+      await sleep(((current + 1) * STEP_SECONDS - now) * 1000 + 200);
     }
   }
 
@@ -50,10 +47,10 @@ export class AuthenticatorApp {
     return generateSync({ secret: this.secret, epoch: step * STEP_SECONDS + 1 });
   }
 
-  /** A well-formed code that is not the current one's neighbourhood: wrong for this secret now. */
+  /** A well-formed code that is none of the steps near now (±2, so a step ending meanwhile cannot make it right). */
   wrongCode(): string {
     const current = Math.floor(Date.now() / 1000 / STEP_SECONDS);
-    const near = new Set([-1, 0, 1].map((offset) => this.codeOfStep(current + offset)));
+    const near = new Set([-2, -1, 0, 1, 2].map((offset) => this.codeOfStep(current + offset)));
     for (let guess = 0; ; guess++) {
       const code = String((123456 + guess * 7919) % 1_000_000).padStart(6, '0');
       if (!near.has(code)) return code;

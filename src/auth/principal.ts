@@ -34,6 +34,11 @@ interface SessionState {
   readonly generation: number;
 }
 
+interface Loaded {
+  readonly session: SessionState;
+  readonly user: UserView;
+}
+
 interface Entry<V> {
   value: V;
   /** When the read that produced `value` started. */
@@ -50,6 +55,8 @@ const REFRESH_BATCH = 10_000;
 export class PrincipalService {
   private readonly sessions = new Map<string, Entry<SessionState>>();
   private readonly users = new Map<string, Entry<UserView>>();
+  /** Reads of a session under way: requests that miss together share one (no stampede on a cold cache). */
+  private readonly lookups = new Map<string, Promise<Loaded | undefined>>();
   /** Bumped by every invalidation: a lookup that raced one must not cache what it read. */
   private generation = 0;
   private listening = true;
@@ -89,7 +96,7 @@ export class PrincipalService {
         return this.admit(claims, session.value, user.value);
       }
     }
-    return this.load(root, claims.sid).then((loaded) => this.admit(claims, loaded?.session, loaded?.user));
+    return this.lookup(root, claims.sid).then((loaded) => this.admit(claims, loaded?.session, loaded?.user));
   }
 
   /** How many sessions and users the cache holds now (a gauge). */
@@ -99,17 +106,20 @@ export class PrincipalService {
 
   invalidateSession(sessionId: string): void {
     this.generation++;
+    this.lookups.clear();
     this.sessions.delete(sessionId);
   }
 
   invalidateUser(userId: string): void {
     this.generation++;
+    this.lookups.clear();
     this.users.delete(userId);
   }
 
   /** Forget everything, e.g. when invalidations may have been missed. */
   invalidateAll(): void {
     this.generation++;
+    this.lookups.clear();
     this.sessions.clear();
     this.users.clear();
   }
@@ -195,10 +205,22 @@ export class PrincipalService {
     };
   }
 
-  private async load(
-    em: EntityManager,
-    sessionId: string,
-  ): Promise<{ session: SessionState; user: UserView } | undefined> {
+  /**
+   * One read per session at a time while the cache is on. A request that arrives after an
+   * invalidation never joins a read begun before it: every invalidation forgets the reads under way.
+   */
+  private lookup(root: EntityManager, sessionId: string): Promise<Loaded | undefined> {
+    if (!this.cacheEnabled) return this.load(root, sessionId);
+    const pending = this.lookups.get(sessionId);
+    if (pending) return pending;
+    const lookup = this.load(root, sessionId).finally(() => {
+      if (this.lookups.get(sessionId) === lookup) this.lookups.delete(sessionId);
+    });
+    this.lookups.set(sessionId, lookup);
+    return lookup;
+  }
+
+  private async load(em: EntityManager, sessionId: string): Promise<Loaded | undefined> {
     const generation = this.generation;
     const loadedAt = Date.now();
     const row = await em.fork().findOne(Session, { id: sessionId }, { populate: ['user'] });

@@ -232,7 +232,9 @@ export class SessionService {
         // GRACE: an honest race (two tabs, a lost response) gets the current generation again,
         // under the same jti, so the family still has exactly one live refresh token.
         const { session } = decision;
-        return this.signPair(session, session.user, false, session.generation, session.refreshJti).tokens;
+        const { tokens } = this.signPair(session, session.user, false, session.generation, session.refreshJti);
+        this.observer.refreshIssued(decision.verdict === RefreshVerdict.GRACE);
+        return tokens;
       }
       case RefreshVerdict.EXPIRED:
         this.observer.sessionsRevoked(RevocationReason.INACTIVE, 1);

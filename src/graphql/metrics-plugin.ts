@@ -1,5 +1,6 @@
 // Counts what each GraphQL response says, where the outcome is already known: the duration by
-// operation type, the results of login, signup and refresh, the token rejections and the fields
+// operation type, the results of login and signup, refresh's refusals (its successes, rotated or
+// grace, only the session service can tell apart), the token rejections and the fields
 // refused as RATE_LIMITED. It reads the formatted response, so a resolver needs no metrics code.
 // Label values come only from closed sets (AuthFailure, ErrorCode, the schema's root fields): an
 // alias or anything else a client chose never becomes one.
@@ -33,12 +34,12 @@ const REFRESH_RESULTS: Readonly<Record<string, string>> = {
 };
 
 export function createMetricsPlugin(metrics: TesseraMetrics): ApolloServerPlugin<Context> {
-  const outcomes: Record<string, { counter: { inc(labels: { result: string }): void }; success: string }> = {
+  const outcomes: Record<string, { counter: { inc(labels: { result: string }): void }; success?: string }> = {
     login: { counter: metrics.logins, success: 'success' },
     // A two-factor login's second step: its success is the login's.
     completeMfaLogin: { counter: metrics.logins, success: 'success' },
     signup: { counter: metrics.signups, success: 'success' },
-    refresh: { counter: metrics.refreshes, success: 'rotated' },
+    refresh: { counter: metrics.refreshes },
   };
   return {
     requestDidStart() {
@@ -70,8 +71,9 @@ export function createMetricsPlugin(metrics: TesseraMetrics): ApolloServerPlugin
       const outcome = operationType === 'mutation' ? outcomes[fieldName] : undefined;
       if (!outcome) continue;
       const data = body.singleResult.data;
-      if (fieldErrors.length === 0 && data?.[responseKey] != null) outcome.counter.inc({ result: outcome.success });
-      else if (fieldErrors.length > 0) outcome.counter.inc({ result: resultOf(fieldName, fieldErrors[0]) });
+      if (fieldErrors.length === 0 && data?.[responseKey] != null) {
+        if (outcome.success) outcome.counter.inc({ result: outcome.success });
+      } else if (fieldErrors.length > 0) outcome.counter.inc({ result: resultOf(fieldName, fieldErrors[0]) });
     }
   }
 }

@@ -19,11 +19,14 @@ export interface AuthObserver {
   passwordHashed(operation: 'hash' | 'verify', seconds: number): void;
   /** `count` sessions ended for `why` (a RevocationReason). */
   sessionsRevoked(why: string, count: number): void;
+  /** A refresh answered with tokens: rotated, or re-issued inside the reuse interval (`grace`). */
+  refreshIssued(grace: boolean): void;
 }
 
 export const NO_AUTH_OBSERVER: AuthObserver = {
   passwordHashed: () => undefined,
   sessionsRevoked: () => undefined,
+  refreshIssued: () => undefined,
 };
 
 export class TesseraMetrics implements AuthObserver {
@@ -55,7 +58,7 @@ export class TesseraMetrics implements AuthObserver {
     });
     this.refreshes = new Counter({
       name: 'tessera_refreshes_total',
-      help: 'refresh mutations by result: rotated (a grace-window re-issue included), reused, expired, or the refusal reason',
+      help: 'refresh mutations by result: rotated, grace (re-issued inside the reuse interval), reused, expired, or the refusal reason',
       labelNames: ['result'],
       registers,
     });
@@ -105,6 +108,10 @@ export class TesseraMetrics implements AuthObserver {
 
   sessionsRevoked(why: string, count: number): void {
     this.revokedSessions.inc({ why: why.toLowerCase() }, count);
+  }
+
+  refreshIssued(grace: boolean): void {
+    this.refreshes.inc({ result: grace ? 'grace' : 'rotated' });
   }
 
   /** The text a Prometheus scrape reads. */

@@ -114,6 +114,25 @@ test('refreshes: rotated, reused; the reuse ends a session; token rejections by 
   expect(delta('tessera_graphql_request_duration_seconds_count', { operation_type: 'query' })).toBe(2);
 });
 
+test('a parent presented again inside the reuse interval counts as grace, not as another rotation', async () => {
+  const withGrace = await startTestServer({ METRICS_PORT: '0', JWT_REFRESH_REUSE_INTERVAL: '60' }, app.database);
+  try {
+    const url = withGrace.server.metricsUrl()!;
+    const dana = await withGrace.client.signup('dana');
+    const before = await scrape(url);
+    const rotated = await withGrace.client.request(REFRESH, { t: dana.refreshToken });
+    expect(rotated.data?.refresh).toBeTruthy();
+    const again = await withGrace.client.request(REFRESH, { t: dana.refreshToken });
+    expect(again.data?.refresh).toBeTruthy();
+    const after = await scrape(url);
+    const delta = (result: string) =>
+      valueOf(after, 'tessera_refreshes_total', { result }) - valueOf(before, 'tessera_refreshes_total', { result });
+    expect([delta('rotated'), delta('grace'), delta('reused')]).toEqual([1, 1, 0]);
+  } finally {
+    await withGrace.stop();
+  }
+});
+
 test('a logout counts its sessions under why', async () => {
   const carol = await app.client.signup('carol');
   await app.client.login('carol');

@@ -71,9 +71,8 @@ export function createMetricsPlugin(metrics: TesseraMetrics): ApolloServerPlugin
       const outcome = operationType === 'mutation' ? outcomes[fieldName] : undefined;
       if (!outcome) continue;
       const data = body.singleResult.data;
-      if (fieldErrors.length === 0 && data?.[responseKey] != null) {
-        if (outcome.success) outcome.counter.inc({ result: outcome.success });
-      } else if (fieldErrors.length > 0) outcome.counter.inc({ result: resultOf(fieldName, fieldErrors[0]) });
+      if (fieldErrors.length > 0) outcome.counter.inc({ result: resultOf(fieldName, fieldErrors[0]) });
+      else if (outcome.success && data?.[responseKey] != null) outcome.counter.inc({ result: outcome.success });
     }
   }
 }

@@ -74,6 +74,17 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
       },
     ];
   }
+  const onResponse = (status: number, text: string) => void note(status, text);
+  const header = spec.tokenHeader ?? 'authorization';
+  const withToken = (token: string) => ({
+    ...base.headers,
+    [header]: header === 'authorization' ? `Bearer ${token}` : token,
+  });
+  if (spec.bodies && spec.tokens) {
+    // Prepared requests (see below), one per body, each with a token in turn.
+    const tokens = spec.tokens;
+    return spec.bodies.map((body, i) => ({ ...base, body, headers: withToken(tokens[i % tokens.length]), onResponse }));
+  }
   if (spec.bodies) {
     const bodies = spec.bodies;
     return [
@@ -96,18 +107,10 @@ function buildRequests(spec: LoadSpec, tally: Tally): Request[] {
       },
     ];
   }
-  const onResponse = (status: number, text: string) => void note(status, text);
   if (spec.tokens) {
     // One prepared request per token, cycled by autocannon itself: a per-request setupRequest
     // would make the load generator (sharing the cores with the server) rebuild every request.
-    const header = spec.tokenHeader ?? 'authorization';
-    const prefix = header === 'authorization' ? 'Bearer ' : '';
-    return spec.tokens.map((token) => ({
-      ...base,
-      body: spec.body,
-      headers: { ...base.headers, [header]: `${prefix}${token}` },
-      onResponse,
-    }));
+    return spec.tokens.map((token) => ({ ...base, body: spec.body, headers: withToken(token), onResponse }));
   }
   return [{ ...base, body: spec.body, onResponse }];
 }

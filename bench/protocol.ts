@@ -12,14 +12,14 @@ export interface RoundSpec {
   durationSeconds: number;
 }
 
-/** Autocannon against Tessera's /graphql. Exactly one of the request sources is set. */
+/** Autocannon against Tessera's /graphql. Exactly one of the request sources is set (`tokens` goes with one). */
 export interface LoadSpec extends RoundSpec {
   kind: 'load';
   url: string;
   connections: number;
   /** The same body on every request. */
   body?: string;
-  /** With `body`: one access token per request, rotated across all connections. */
+  /** With `body`: one access token per request, rotated across all connections; with `bodies`: the tokens in turn. */
   tokens?: string[];
   /** The header carrying `tokens` (default: Authorization, as `Bearer <token>`). */
   tokenHeader?: string;

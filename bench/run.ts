@@ -13,9 +13,10 @@ import { summarizeProfile } from './profile-summary.js';
 import type { Argon2Result, LoadResult } from './protocol.js';
 import { evaluateTargets, machine, renderReport, writeResults, type ScenarioRow } from './report.js';
 import { combineRounds, SINGLE_RUN_SCENARIOS } from './rounds.js';
-import { buildScenarios, SCENARIO_NAMES, type Scenario } from './scenarios.js';
+import { AUTH_EVENTS_PAGE, buildScenarios, SCENARIO_NAMES, type Scenario } from './scenarios.js';
 import { measureScaled, renderScaled } from './scale-run.js';
 import { seed, type Seed } from './seed.js';
+import { fillAuditTrails, makeAdmin } from './seed-sql.js';
 import { readCpuSeconds, readRssMb } from './proc-stats.js';
 import { startServer, type ServerProcess } from './server-process.js';
 import { killAllWorkers, startWorker, type WorkerHandle } from './worker-process.js';
@@ -179,7 +180,13 @@ async function bench(options: BenchOptions): Promise<number> {
       users: options.users,
       tasksPerUser: options.tasksPerUser,
       chains: options.connections + 4,
+      makeAdmin: (userId) => makeAdmin(database!.countersUrl, userId),
     });
+    await fillAuditTrails(
+      database.countersUrl,
+      data.users.map((user) => user.id),
+      AUTH_EVENTS_PAGE,
+    );
     log(
       `seeded ${options.users} users, ${options.users * options.tasksPerUser} tasks, ${options.connections + 4} refresh sessions in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
     );

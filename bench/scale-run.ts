@@ -1,9 +1,8 @@
 // The `--scale` half of a run: after the small seed's scenarios, the database is grown in SQL
-// (scale.ts), the same scenarios run again with fresh refresh chains, and myTasks runs twice more,
+// (scale.ts), the same scenarios run again with new tokens, and myTasks runs twice more,
 // without and then during a purge of the grown backlog. Ratios are grown / small, in one run.
 import { loadConfig } from '../src/config.js';
 import type { BenchDatabase } from './database.js';
-import { gql, inParallel } from './graphql-client.js';
 import type { BenchOptions } from './options.js';
 import type { ScenarioRow } from './report.js';
 import type { Scenario } from './scenarios.js';
@@ -20,11 +19,11 @@ import {
   type ScaleCounts,
   type TableSize,
 } from './scale.js';
-import type { Seed } from './seed.js';
+import { renewSeed, type Seed } from './seed.js';
 import type { ServerProcess } from './server-process.js';
 
 /** The scenarios whose throughput must stay within this of the small seed's. */
-const FLAT_SCENARIOS = ['me', 'login', 'refresh', 'myTasks'];
+const FLAT_SCENARIOS = ['me', 'login', 'refresh', 'myTasks', 'authEvents'];
 const FLAT_LIMIT = 1.2;
 const PURGE_P99_LIMIT = 2;
 
@@ -55,19 +54,6 @@ export interface ScaleContext {
   log: (message: string) => void;
 }
 
-const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { refreshToken } }';
-
-/** New sessions for the refresh chains: the small run's were rotated past their seeded tokens. */
-async function freshChains(url: string, data: Seed): Promise<string[]> {
-  return inParallel(data.refreshChains, 4, async (_, i) => {
-    const user = data.users[i % data.users.length];
-    const { login } = await gql<{ login: { refreshToken: string } }>(url, LOGIN, {
-      input: { usernameOrEmail: user.username, password: user.password },
-    });
-    return login.refreshToken;
-  });
-}
-
 export async function measureScaled(context: ScaleContext): Promise<ScaledResults> {
   const { options, database, server, data, log } = context;
   const factor = options.scale ?? 1;
@@ -77,7 +63,7 @@ export async function measureScaled(context: ScaleContext): Promise<ScaledResult
   log(`grown in ${growSeconds.toFixed(0)} s`);
   await resetStatementStats(database.countersUrl);
 
-  const grown: Seed = { ...data, refreshChains: await freshChains(server.url, data) };
+  const grown = await renewSeed(server.url, data);
   const scenarios = await context.measureAll(grown);
   const hot = await hotStatements(database.countersUrl);
   const tables = await tableSizes(database.countersUrl);

@@ -31,6 +31,7 @@ export const SCENARIO_NAMES = [
   'control',
   'me',
   'myTasks',
+  'authEvents',
   'refresh',
   'login',
   'argon2-raw',
@@ -46,6 +47,9 @@ const body = (query: string, variables?: Record<string, unknown>) =>
 const CONTROL = body('{ __typename }');
 const ME = body('{ me { id username email roles } }');
 const MY_TASKS = body('{ myTasks { id title done createdAt } }');
+/** authEvents' page: every seeded user's trail holds at least this many (seed-sql.ts). */
+export const AUTH_EVENTS_PAGE = 50;
+const AUTH_EVENTS = `query Events($userId: ID!) { authEvents(userId: $userId, limit: ${AUTH_EVENTS_PAGE}) { id type createdAt } }`;
 const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { accessToken refreshToken expiresIn } }';
 const REGISTER = 'mutation Register($input: SignupInput!) { register(input: $input) }';
 const REQUEST_RESET = 'mutation RequestReset($email: String!) { requestPasswordReset(email: $email) }';
@@ -99,6 +103,17 @@ export function buildScenarios(context: ScenarioContext): Scenario[] {
       name: 'myTasks',
       what: "the viewer's tasks",
       workers: [load('myTasks', { connections: context.connections, body: MY_TASKS, tokens })],
+    },
+    {
+      name: 'authEvents',
+      what: `an ADMIN reading authEvents(userId, limit: ${AUTH_EVENTS_PAGE}), the ${context.seed.users.length} users rotated`,
+      workers: [
+        load('authEvents', {
+          connections: context.connections,
+          bodies: context.seed.users.map((user) => body(AUTH_EVENTS, { userId: user.id })),
+          tokens: [context.seed.adminToken],
+        }),
+      ],
     },
     {
       name: 'refresh',

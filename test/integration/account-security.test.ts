@@ -427,6 +427,16 @@ describe('audit trail', () => {
 
     const mine = await authEvents(app, admin.accessToken, { userId: one.user.id });
     expect(mine.map((event) => event.type)).toEqual(['LOGIN_FAILED', 'SIGNUP']);
+    // createdAt is the row's own instant, to the millisecond, in UTC.
+    const [stored] = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ at: string }[]>(
+        `select to_char(date_trunc('milliseconds', created_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at
+           from auth_events where id = ?`,
+        [mine[0].id],
+      );
+    expect(mine[0].createdAt).toBe(stored.at);
     const oneOfMine = await authEvents(app, admin.accessToken, { userId: one.user.id, limit: 1 });
     expect(oneOfMine.map((event) => event.type)).toEqual(['LOGIN_FAILED']);
     expect(await authEvents(app, admin.accessToken, { userId: randomUUID() })).toEqual([]);

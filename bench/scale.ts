@@ -164,7 +164,7 @@ export async function hotStatements(url: string, limit = 12): Promise<HotStateme
       `select query, calls, mean_exec_time as mean from pg_stat_statements
         where dbid = (select oid from pg_database where datname = current_database())
           and query ~* '^\\s*(with|select|insert|update|delete)' and query not like '%pg_stat%'
-          and query not like '%pg_notify%' and query not like '%set_config%' and query !~* '^\\s*select 1'
+          and query !~* '^\\s*select (pg_notify|set_config|1)\\M'
         order by calls desc limit $1`,
       [limit],
     );

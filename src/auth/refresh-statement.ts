@@ -41,6 +41,12 @@ export interface RefreshRequest {
   idleBefore: Date | null;
   /** A parent rotated away at or after this is still inside the reuse interval. */
   graceSince: Date;
+  /**
+   * Whether a rotation is announced to the other instances, as an ended session always is. A
+   * transaction that notifies takes a database-wide lock for its commit, flush included, so
+   * every refresh of every instance would commit one after another.
+   */
+  announceRotation: boolean;
   revokedReasons: { expired: string; reused: string };
 }
 
@@ -68,6 +74,7 @@ interface RefreshParams extends EventRowParams {
   at: Date;
   idleBefore: Date | null;
   graceSince: Date;
+  announceRotation: boolean;
   expiredReason: string;
   reusedReason: string;
   refreshEvent: AuthEventKind;
@@ -127,7 +134,7 @@ const REFRESH = namedSql<RefreshParams>(`with locked as (
     ${recordEventRowsSql(`(select :refreshEvent as type, :userId::uuid as user_id, id as session_id from rotated
       union all select :reuseEvent, :userId::uuid, id from ended where (select verdict from decision) = 'REUSED') as events`)}
   ), announced as (
-    ${announceSessionsSql('(select id from rotated union all select id from ended) as changed')}
+    ${announceSessionsSql('(select id from rotated where :announceRotation::boolean union all select id from ended) as changed')}
   )
   select decision.verdict, locked.id, coalesce(rotated.refresh_jti, locked.refresh_jti) as refresh_jti,
     locked.expires_at, locked.transport, locked.aal, locked.amr, locked.generation,
@@ -150,6 +157,7 @@ export class RefreshStatement {
         at: request.at,
         idleBefore: request.idleBefore,
         graceSince: request.graceSince,
+        announceRotation: request.announceRotation,
         expiredReason: request.revokedReasons.expired,
         reusedReason: request.revokedReasons.reused,
         refreshEvent: AuthEventKind.REFRESH,

@@ -41,12 +41,6 @@ export interface RefreshRequest {
   idleBefore: Date | null;
   /** A parent rotated away at or after this is still inside the reuse interval. */
   graceSince: Date;
-  /**
-   * Whether a rotation is announced to the other instances, as an ended session always is. A
-   * transaction that notifies takes a database-wide lock for its commit, flush included, so
-   * every refresh of every instance would commit one after another.
-   */
-  announceRotation: boolean;
   revokedReasons: { expired: string; reused: string };
 }
 
@@ -157,7 +151,11 @@ export class RefreshStatement {
         at: request.at,
         idleBefore: request.idleBefore,
         graceSince: request.graceSince,
-        announceRotation: request.announceRotation,
+        // An ended session is always announced; a rotation only under an inactivity timeout, the one
+        // check that reads the last use another instance caches. A transaction that notifies takes
+        // a database-wide lock for its commit, flush included: every instance's refreshes would
+        // commit one after another.
+        announceRotation: request.idleBefore !== null,
         expiredReason: request.revokedReasons.expired,
         reusedReason: request.revokedReasons.reused,
         refreshEvent: AuthEventKind.REFRESH,

@@ -222,9 +222,6 @@ export class SessionService {
       at,
       idleBefore: idle > 0 ? new Date(at.getTime() - idle * 1000) : null,
       graceSince: new Date(at.getTime() - this.jwt.refreshReuseIntervalSeconds * 1000),
-      // A rotation changes nothing another instance caches but the session's last use, which only
-      // an inactivity timeout reads.
-      announceRotation: idle > 0,
       revokedReasons: { expired: RevocationReason.INACTIVE, reused: RevocationReason.REFRESH_TOKEN_REUSED },
     });
     // Committed: the rotation or revocation (if any) stands whatever the caller gets.

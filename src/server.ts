@@ -62,7 +62,7 @@ export async function createServer({
 }: ServerOptions): Promise<TesseraServer> {
   const metrics = config.metrics.port === undefined ? undefined : new TesseraMetrics();
   const services = createAuthServices(config, databaseUrl, { observer: metrics, ...serviceOptions, logger });
-  const detachSecurityLog = attachSecurityLog(orm.em, services.statementPool, new SecurityLog(logger));
+  const detachSecurityLog = attachSecurityLog(orm.em, Object.values(services.statementPools), new SecurityLog(logger));
   const apollo = createApollo(
     await buildTesseraSchema({ fastPaths: config.graphql.fastPaths, extraResolvers }),
     config,
@@ -78,7 +78,8 @@ export async function createServer({
     invalidationListener: () => jobs.listenerState(),
     databasePools: () => ({
       ...(ormPool ? { orm: poolState(ormPool) } : {}),
-      statements: poolState(services.statementPool),
+      statements: poolState(services.statementPools.requests),
+      deferred_statements: poolState(services.statementPools.deferred),
     }),
   });
   const metricsListener = metrics ? createMetricsListener(metrics, logger) : undefined;

@@ -108,10 +108,10 @@ function writeLine(log: SecurityLog | undefined, event: AuthEventInput): void {
 }
 
 /**
- * Sends the audit events written through `em`'s ORM and through `pool` to `log` as well, until
+ * Sends the audit events written through `em`'s ORM and through `pools` to `log` as well, until
  * the returned function detaches it. A savepoint's release counts as its commit.
  */
-export function attachSecurityLog(em: EntityManager, pool: pg.Pool, log: SecurityLog): () => void {
+export function attachSecurityLog(em: EntityManager, pools: readonly pg.Pool[], log: SecurityLog): () => void {
   const events = em.getEventManager();
   if (!securityLogs.has(events)) {
     const subscriber: EventSubscriber = {
@@ -127,11 +127,9 @@ export function attachSecurityLog(em: EntityManager, pool: pg.Pool, log: Securit
     };
     events.registerSubscriber(subscriber);
   }
-  securityLogs.set(events, log);
-  securityLogs.set(pool, log);
+  for (const owner of [events, ...pools]) securityLogs.set(owner, log);
   return () => {
-    if (securityLogs.get(events) === log) securityLogs.delete(events);
-    if (securityLogs.get(pool) === log) securityLogs.delete(pool);
+    for (const owner of [events, ...pools]) if (securityLogs.get(owner) === log) securityLogs.delete(owner);
   };
 }
 

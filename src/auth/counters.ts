@@ -17,8 +17,9 @@ export interface CountRow {
   expire: string | number;
 }
 
-/** Commits without waiting for the WAL flush: a crash may forget the last fraction of a second
- *  of attempt counts. Only for statements that write counts alone, in autocommit. */
+/** Commits without waiting for the WAL flush: a crash may forget the last fraction of a second of
+ *  its writes. Only for autocommit statements whose loss costs a retry: attempt counts, a reset
+ *  link's request. A later transaction that flushes makes them durable first. */
 export const NO_FLUSH_CTE = `no_flush as (select set_config('synchronous_commit', 'off', true))`;
 
 /**

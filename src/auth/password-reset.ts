@@ -23,9 +23,14 @@ import { type IssuedTokens, RevocationReason, type SessionService } from './sess
 import { type Throttle, ThrottledAction } from './throttle.js';
 import type { MfaChallenges } from './mfa/challenges.js';
 
+/** Past this many link requests still queueing, the next one waits for one of them: a flood cannot pile up work. */
+const MAX_DEFERRED_LINKS = 1024;
+
 export class PasswordReset {
   /** The link requests still being looked up and queued after their answer went out. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Requests waiting for room among them, first come first served. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly tokens: OneTimeTokens,
@@ -50,16 +55,22 @@ export class PasswordReset {
     const { key } = normalizeEmail(rawEmail);
     // Counted per address, known or not, so that the limit itself tells nothing either.
     await this.throttle.consumeAddressMail(key, meta.ip);
+    // The wait is for other requests' work, never its own: it tells nothing about this address either.
+    if (this.inFlight.size >= MAX_DEFERRED_LINKS) await new Promise<void>((resolve) => this.waiting.push(resolve));
     const work = this.queueLink(key, meta)
       .catch((error: unknown) => this.logger.error({ err: error }, 'queueing a password reset link failed'))
-      .finally(() => this.inFlight.delete(work));
+      .finally(() => {
+        this.inFlight.delete(work);
+        this.waiting.shift()?.();
+      });
     this.inFlight.add(work);
     return true;
   }
 
   /** Resolves once every accepted request has been queued (or has failed): for shutdown. */
   async settle(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    // Requests let in as earlier ones finish are waited for too.
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
   /** One statement either way (reset-link-statement.ts), with a token and a link made either way. */

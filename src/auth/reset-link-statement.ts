@@ -8,6 +8,7 @@ import { OneTimeTokenPurpose } from '../db/entities/index.js';
 import { MailKind } from '../mail/mail-kind.js';
 import { queueMailSql, type QueueMailParams } from '../mail/outbox.js';
 import { AuthEventKind, recordUserEventSql, statementRecorded, type UserEventParams } from './audit.js';
+import { NO_FLUSH_CTE } from './counters.js';
 import { namedSql } from './named-sql.js';
 import { issueTokenSql, type IssueTokenParams } from './one-time-tokens.js';
 
@@ -16,8 +17,9 @@ interface ResetLinkParams extends IssueTokenParams, QueueMailParams, UserEventPa
   link: string;
 }
 
-// The mail's params are MailParams[PASSWORD_RESET]: { username, link }.
-const QUEUE_RESET_LINK = namedSql<ResetLinkParams>(`with target as (
+// The mail's params are MailParams[PASSWORD_RESET]: { username, link }. Not flushed: a crash may
+// forget the request, which its user then repeats, and the reset that redeems it flushes it first.
+const QUEUE_RESET_LINK = namedSql<ResetLinkParams>(`with ${NO_FLUSH_CTE}, target as (
     select id, username, email, is_active from users where email_key = :emailKey
   ), active as (
     select id, username, email from target where is_active
@@ -26,7 +28,7 @@ const QUEUE_RESET_LINK = namedSql<ResetLinkParams>(`with target as (
   ), ${issueTokenSql('active')}, queued as (
     ${queueMailSql('active', "jsonb_build_object('username', username, 'link', :link::text)")}
   )
-  select (select id from target) as user_id`);
+  select (select id from target) as user_id from no_flush`);
 
 export interface ResetLinkRequest {
   emailKey: string;

@@ -5,7 +5,11 @@ import type { AuthObserver } from '../observability/metrics.js';
 import { Outbox } from '../mail/outbox.js';
 import type { AdditionalClaimsLoader } from './additional-claims.js';
 import { AccountAdministration } from './account-administration.js';
-import { createStatementPool } from '../db/statement-pool.js';
+import {
+  createStatementPool,
+  DEFERRED_STATEMENT_CONNECTIONS,
+  REQUEST_STATEMENT_CONNECTIONS,
+} from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
 import { EmailVerification } from './email-verification.js';
 import { LoginStatements } from './login-statements.js';
@@ -49,9 +53,9 @@ export interface AuthServices {
   readonly twoFactor: TwoFactorEnrollment;
   /** The second factor's challenges: login's MFA_REQUIRED, completeMfaLogin, step-up. */
   readonly challenges: MfaChallenges;
-  /** The pg pool of the hand-written statements (its audit rows, its gauges). */
-  readonly statementPool: pg.Pool;
-  /** Waits for work accepted by a request but finished after it, then releases the statement pool's connections. */
+  /** The pg pools of the hand-written statements, a request's and those run after its answer (their audit rows, their gauges). */
+  readonly statementPools: { readonly requests: pg.Pool; readonly deferred: pg.Pool };
+  /** Waits for work accepted by a request but finished after it, then releases the statement pools' connections. */
   close(): Promise<void>;
 }
 
@@ -76,7 +80,8 @@ export function createAuthServices(
     config.mfa.challengeTtlSeconds,
   );
   const passwords = new PasswordHasher(config.argon2, options.observer);
-  const statementPool = createStatementPool(databaseUrl);
+  const statementPool = createStatementPool(databaseUrl, REQUEST_STATEMENT_CONNECTIONS);
+  const deferredStatementPool = createStatementPool(databaseUrl, DEFERRED_STATEMENT_CONNECTIONS);
   const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
   const sessions = new SessionService(
@@ -118,7 +123,7 @@ export function createAuthServices(
     principals,
     throttle,
     logger,
-    statementPool,
+    deferredStatementPool,
     challenges,
   );
   return {
@@ -140,7 +145,7 @@ export function createAuthServices(
     administration: new AccountAdministration(sessions, principals),
     principals,
     throttle,
-    statementPool,
+    statementPools: { requests: statementPool, deferred: deferredStatementPool },
     oneTimeTokens,
     outbox,
     emailVerification: new EmailVerification(oneTimeTokens, registration, outbox, flows, principals, throttle),
@@ -163,7 +168,7 @@ export function createAuthServices(
     challenges,
     close: async () => {
       await passwordReset.settle();
-      await statementPool.end();
+      await Promise.all([statementPool.end(), deferredStatementPool.end()]);
     },
   };
 }

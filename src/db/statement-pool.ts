@@ -1,12 +1,20 @@
-// A small node-postgres pool beside the ORM's, for the statements on the hottest paths (the
+// Small node-postgres pools beside the ORM's, for the statements on the hottest paths (the
 // attempt counters, a login's two statements): written in SQL, prepared once per connection,
 // without an ORM's unit of work around each. Every round trip costs CPU in both processes.
 import pg from 'pg';
 
-export function createStatementPool(databaseUrl: string): pg.Pool {
+/** For the statements a request waits for. */
+export const REQUEST_STATEMENT_CONNECTIONS = 4;
+/**
+ * For the work finished after its answer went out (a reset link's lookup): on connections of its
+ * own, so that how long it takes never shows in the time of the requests queued behind it.
+ */
+export const DEFERRED_STATEMENT_CONNECTIONS = 2;
+
+export function createStatementPool(databaseUrl: string, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: 4,
+    max,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: 5_000,
   });

@@ -1,7 +1,8 @@
 // The audit trail: who did what, from where, and when. Never a password or a token.
 // The only writer of `auth_events`: every row is written by a function or SQL fragment from here.
 // Every row also goes to the security log (observability/security-log.ts) as one line, written
-// here once the row is durable: rows queued on an EntityManager when its transaction commits
+// here once the row is committed (durable too, but for a reset link's request, which commits
+// without waiting for the flush: reset-link-statement.ts): rows queued on an EntityManager when its transaction commits
 // (a subscriber on the ORM's events), the immediate insert when it returned, and the SQL
 // fragments inside other modules' statements through `statementRecorded`, which the function
 // running the statement calls once it returned: the statement stays one round trip, and audit.ts

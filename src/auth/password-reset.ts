@@ -31,6 +31,8 @@ export class PasswordReset {
   private readonly inFlight = new Set<Promise<void>>();
   /** Requests waiting for room among them, first come first served. */
   private readonly waiting: (() => void)[] = [];
+  /** Rooms freed and promised to a woken request that has not taken it yet. */
+  private promised = 0;
 
   constructor(
     private readonly tokens: OneTimeTokens,
@@ -55,13 +57,20 @@ export class PasswordReset {
     const { key } = normalizeEmail(rawEmail);
     // Counted per address, known or not, so that the limit itself tells nothing either.
     await this.throttle.consumeAddressMail(key, meta.ip);
-    // The wait is for other requests' work, never its own: it tells nothing about this address either.
-    if (this.inFlight.size >= MAX_DEFERRED_LINKS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    // The wait is for other requests' work, never this one's: its length follows the load, not the address.
+    if (this.waiting.length > 0 || this.inFlight.size + this.promised >= MAX_DEFERRED_LINKS) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.promised -= 1;
+    }
     const work = this.queueLink(key, meta)
       .catch((error: unknown) => this.logger.error({ err: error }, 'queueing a password reset link failed'))
       .finally(() => {
         this.inFlight.delete(work);
-        this.waiting.shift()?.();
+        const next = this.waiting.shift();
+        if (next) {
+          this.promised += 1;
+          next();
+        }
       });
     this.inFlight.add(work);
     return true;

@@ -8,7 +8,9 @@ import { AccountAdministration } from './account-administration.js';
 import {
   createStatementPool,
   DEFERRED_STATEMENT_CONNECTIONS,
+  DEFERRED_STATEMENT_WAIT_MS,
   REQUEST_STATEMENT_CONNECTIONS,
+  REQUEST_STATEMENT_WAIT_MS,
 } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
 import { EmailVerification } from './email-verification.js';
@@ -80,8 +82,12 @@ export function createAuthServices(
     config.mfa.challengeTtlSeconds,
   );
   const passwords = new PasswordHasher(config.argon2, options.observer);
-  const statementPool = createStatementPool(databaseUrl, REQUEST_STATEMENT_CONNECTIONS);
-  const deferredStatementPool = createStatementPool(databaseUrl, DEFERRED_STATEMENT_CONNECTIONS);
+  const statementPool = createStatementPool(databaseUrl, REQUEST_STATEMENT_CONNECTIONS, REQUEST_STATEMENT_WAIT_MS);
+  const deferredStatementPool = createStatementPool(
+    databaseUrl,
+    DEFERRED_STATEMENT_CONNECTIONS,
+    DEFERRED_STATEMENT_WAIT_MS,
+  );
   const throttle = new Throttle(statementPool, config.throttle);
   const principals = new PrincipalService(tokens, config.sessions, config.authCacheTtlSeconds);
   const sessions = new SessionService(

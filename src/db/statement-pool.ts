@@ -10,13 +10,18 @@ export const REQUEST_STATEMENT_CONNECTIONS = 4;
  * own, so that how long it takes never shows in the time of the requests queued behind it.
  */
 export const DEFERRED_STATEMENT_CONNECTIONS = 2;
+/** How long a statement may wait for a connection before it fails, a request's and deferred work's. */
+export const REQUEST_STATEMENT_WAIT_MS = 5_000;
+// Deferred work has answered already: a failure is only logged, so it waits longer, long enough
+// for its whole queue (password-reset.ts) to drain at 35 statements a second.
+export const DEFERRED_STATEMENT_WAIT_MS = 30_000;
 
-export function createStatementPool(databaseUrl: string, max: number): pg.Pool {
+export function createStatementPool(databaseUrl: string, max: number, waitMs: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
     idleTimeoutMillis: 10_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: waitMs,
   });
   // An idle client's error (the database restarting) must not crash the process.
   pool.on('error', () => undefined);

@@ -2,6 +2,7 @@
 // account, in PostgreSQL so that every instance shares the counts; locks expire by themselves.
 import pg from 'pg';
 import { LoginStatements } from '../../src/auth/login-statements.js';
+import { queueResetLink } from '../../src/auth/reset-link-statement.js';
 import { Throttle, ThrottledAction } from '../../src/auth/throttle.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { CHANGE_PASSWORD, PASSWORD, REAUTHENTICATE } from '../helpers/session-helpers.js';
@@ -268,6 +269,31 @@ describe('the counting statements', () => {
       expect(await commitMode()).toBe(before);
     },
   );
+
+  // The statement after requestPasswordReset's answer: both sides skip the flush alike.
+  test.each([
+    ['with an account', true],
+    ['without one', false],
+  ])("a reset link's request for an address %s commits without waiting for the disk", async (_name, known) => {
+    const email = known ? 'resetter@example.com' : 'nobody-here@example.com';
+    if (known) await app.client.signup('resetter');
+    const tokens = () => pool.query('select 1 from one_time_tokens where token_hash = $1', ['hash-' + email]);
+    await pool.query('begin');
+    try {
+      await queueResetLink(pool, {
+        emailKey: email,
+        tokenHash: 'hash-' + email,
+        link: 'https://app.example/reset#token',
+        ttlSeconds: 60,
+        ip: null,
+      });
+      expect(await commitMode()).toBe('off');
+      expect((await tokens()).rowCount).toBe(known ? 1 : 0);
+    } finally {
+      await pool.query('rollback');
+    }
+    expect(await commitMode()).not.toBe('off');
+  });
 
   test('the counts are written', async () => {
     await throttle.consumeIp(ThrottledAction.REFRESH, '198.51.100.9');

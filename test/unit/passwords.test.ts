@@ -197,7 +197,9 @@ describe('PasswordHasher', () => {
 
   test('a refusal that argon2 never ran (an over-long password, a stored hash out of bounds) still costs a verify, so it does not tell that the account exists', async () => {
     // CPU time, not wall time: argon2 runs on libuv's pool, which process.cpuUsage counts, and
-    // the two sides are compared in one run. Without the dummy verify they differ a hundredfold.
+    // the two sides are compared in one run. Without the dummy verify they differ a hundredfold;
+    // the bound is a tenth, as the process's other threads (GC, a loaded machine) move either side
+    // by up to half.
     const costly = new PasswordHasher({ memoryKib: 8192, timeCost: 2, parallelism: 1 });
     const genuine = await costly.hash(password);
     await costly.warmUp();
@@ -213,9 +215,9 @@ describe('PasswordHasher', () => {
     const unreadable = await cpuMicros(() =>
       costly.verify('$argon2id$v=19$m=1024,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$!!!!', password),
     );
-    expect(overLong).toBeGreaterThan(wrongPassword / 2);
-    expect(outOfBounds).toBeGreaterThan(wrongPassword / 2);
-    expect(unreadable).toBeGreaterThan(wrongPassword / 2);
+    expect(overLong).toBeGreaterThan(wrongPassword / 10);
+    expect(outOfBounds).toBeGreaterThan(wrongPassword / 10);
+    expect(unreadable).toBeGreaterThan(wrongPassword / 10);
   });
 
   test('verifyDummy resolves, for any password, including a 1 MB one', async () => {

@@ -31,8 +31,8 @@ export class PasswordReset {
   private readonly inFlight = new Set<Promise<void>>();
   /** Requests waiting for room among them, first come first served. */
   private readonly waiting: (() => void)[] = [];
-  /** Rooms freed and promised to a woken request that has not taken it yet. */
-  private promised = 0;
+  /** Rooms taken: in flight, or handed by one that ended to the request it woke. */
+  private taken = 0;
 
   constructor(
     private readonly tokens: OneTimeTokens,
@@ -58,19 +58,18 @@ export class PasswordReset {
     // Counted per address, known or not, so that the limit itself tells nothing either.
     await this.throttle.consumeAddressMail(key, meta.ip);
     // The wait is for other requests' work, never this one's: its length follows the load, not the address.
-    if (this.waiting.length > 0 || this.inFlight.size + this.promised >= MAX_DEFERRED_LINKS) {
+    if (this.waiting.length > 0 || this.taken >= MAX_DEFERRED_LINKS) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-      this.promised -= 1;
+    } else {
+      this.taken += 1;
     }
     const work = this.queueLink(key, meta)
       .catch((error: unknown) => this.logger.error({ err: error }, 'queueing a password reset link failed'))
       .finally(() => {
         this.inFlight.delete(work);
         const next = this.waiting.shift();
-        if (next) {
-          this.promised += 1;
-          next();
-        }
+        if (next) next();
+        else this.taken -= 1;
       });
     this.inFlight.add(work);
     return true;

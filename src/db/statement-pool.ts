@@ -10,7 +10,7 @@ export const REQUEST_STATEMENT_CONNECTIONS = 4;
  * own, so that how long it takes never shows in the time of the requests queued behind it.
  */
 export const DEFERRED_STATEMENT_CONNECTIONS = 2;
-/** How long a statement may wait for a connection before it fails, a request's and deferred work's. */
+/** How long a request's statement may wait for a connection before it fails. */
 export const REQUEST_STATEMENT_WAIT_MS = 5_000;
 // Deferred work has answered already: a failure is only logged, so it waits longer, long enough
 // for its whole queue (password-reset.ts) to drain at 35 statements a second.

@@ -41,6 +41,12 @@ export interface Config {
   /** Where the LISTEN connection goes; absent means the same database as the ORM. */
   readonly databaseListenUrl: string | undefined;
   readonly databasePoolSize: number;
+  /**
+   * Connections for the statements a request waits for (the counters, a login's, a refresh's):
+   * a refresh holds one through its commit's flush, so fewer than the flushes that the disk can
+   * group together leave the cores idle.
+   */
+  readonly databaseStatementPoolSize: number;
   readonly dataDir: string;
   readonly embeddedPostgresPort: number;
   readonly logLevel: string;
@@ -657,6 +663,7 @@ export function loadConfig(env: Env): LoadedConfig {
     databaseUrl: validateDatabaseUrl(read.optionalString('DATABASE_URL')),
     databaseListenUrl: validateDatabaseUrl(read.optionalString('DATABASE_LISTEN_URL'), 'DATABASE_LISTEN_URL'),
     databasePoolSize: read.integer('DATABASE_POOL_SIZE', 10, 1, 200),
+    databaseStatementPoolSize: read.integer('DATABASE_STATEMENT_POOL_SIZE', 8, 1, 200),
     dataDir,
     embeddedPostgresPort: read.integer('EMBEDDED_POSTGRES_PORT', 54329, 1, 65535),
     threadPoolSize: read.integer('UV_THREADPOOL_SIZE', availableParallelism(), 1, 1024),

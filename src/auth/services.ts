@@ -9,7 +9,6 @@ import {
   createStatementPool,
   DEFERRED_STATEMENT_CONNECTIONS,
   DEFERRED_STATEMENT_WAIT_MS,
-  REQUEST_STATEMENT_CONNECTIONS,
   REQUEST_STATEMENT_WAIT_MS,
 } from '../db/statement-pool.js';
 import { AccountService } from './accounts.js';
@@ -82,7 +81,7 @@ export function createAuthServices(
     config.mfa.challengeTtlSeconds,
   );
   const passwords = new PasswordHasher(config.argon2, options.observer);
-  const statementPool = createStatementPool(databaseUrl, REQUEST_STATEMENT_CONNECTIONS, REQUEST_STATEMENT_WAIT_MS);
+  const statementPool = createStatementPool(databaseUrl, config.databaseStatementPoolSize, REQUEST_STATEMENT_WAIT_MS);
   const deferredStatementPool = createStatementPool(
     databaseUrl,
     DEFERRED_STATEMENT_CONNECTIONS,

@@ -3,8 +3,6 @@
 // without an ORM's unit of work around each. Every round trip costs CPU in both processes.
 import pg from 'pg';
 
-/** For the statements a request waits for. */
-export const REQUEST_STATEMENT_CONNECTIONS = 4;
 /**
  * For the work finished after its answer went out (a reset link's lookup): on connections of its
  * own, so that how long it takes never shows in the time of the requests queued behind it.

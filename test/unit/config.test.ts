@@ -366,6 +366,19 @@ describe('the auth caches', () => {
   });
 });
 
+describe('the database pools', () => {
+  test("DATABASE_POOL_SIZE (the ORM's) defaults to 10 and DATABASE_STATEMENT_POOL_SIZE to 8", () => {
+    const { config } = loadConfig(envWith());
+    expect([config.databasePoolSize, config.databaseStatementPoolSize]).toEqual([10, 8]);
+    const sized = loadConfig(envWith({ DATABASE_POOL_SIZE: '4', DATABASE_STATEMENT_POOL_SIZE: '16' })).config;
+    expect([sized.databasePoolSize, sized.databaseStatementPoolSize]).toEqual([4, 16]);
+  });
+
+  test.each(['0', '201', 'eight'])('DATABASE_STATEMENT_POOL_SIZE %p is refused', (value) => {
+    expectConfigError(envWith({ DATABASE_STATEMENT_POOL_SIZE: value }), 'DATABASE_STATEMENT_POOL_SIZE');
+  });
+});
+
 describe('the metrics listener', () => {
   test('is off unless METRICS_PORT is set, and on loopback unless METRICS_HOST says otherwise', () => {
     expect(loadConfig(envWith()).config.metrics).toEqual({ port: undefined, host: '127.0.0.1' });

@@ -42,6 +42,14 @@ export function countOneSql(key: string, windowEnd: string): string {
   return countAttemptSql(`select ${key}, 1, ${windowEnd} from no_flush`);
 }
 
+/**
+ * `points, expire` of the counter whose key is in the placeholder `key` while its window, open at
+ * `now`, holds more attempts than the placeholder `limit`: no row when the attempt is allowed.
+ */
+export function overLimitSql(key: string, limit: string, now: string): string {
+  return `select points, expire from ${COUNTER_TABLE} where key = ${key} and expire > ${now} and points > ${limit}`;
+}
+
 /** Deletes the counter whose key is in the placeholder `key`: its next attempt opens a new window. */
 export function clearCountSql(key: string): string {
   return `delete from ${COUNTER_TABLE} where key = ${key}`;

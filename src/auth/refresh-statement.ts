@@ -3,17 +3,22 @@
 // the token against it, rotate or end the session, record the event and announce the change,
 // committed before the answer. Each round trip to PostgreSQL, and the ORM's unit of work around
 // each, cost more than the SQL itself (bench/HISTORY.md). The IP's count stays a statement of its
-// own: its row is every refresh's from that IP, and here its lock would last until the rotation's
-// commit had reached the disk.
+// own, committed first: its row is every refresh's from that IP, and here its lock would last until
+// the rotation's commit had reached the disk. The two go out together, in one round trip.
 import type pg from 'pg';
 import type { Role, TokenTransport } from '../db/entities/index.js';
+import { pipelined } from '../db/pipelined.js';
 import { AuthEventKind, type EventRowParams, recordEventRowsSql, statementRecorded } from './audit.js';
+import { type Count, type CountRow, overLimitSql, toCount } from './counters.js';
 import { announceSessionsSql } from './invalidation.js';
 import { namedSql } from './named-sql.js';
+import type { CountingStatement } from './throttle.js';
 import type { UserView } from './user-view.js';
 
 /** What the statement decided, in the order it judges. */
 export enum RefreshVerdict {
+  /** The IP is past its refresh budget: nothing locked, judged or written. */
+  THROTTLED = 'THROTTLED',
   /** No such live session of this user, or the user is disabled. */
   ENDED = 'ENDED',
   /** Past its absolute end or idle too long: ended now (INACTIVE). */
@@ -42,6 +47,8 @@ export interface RefreshRequest {
   /** A parent rotated away at or after this is still inside the reuse interval. */
   graceSince: Date;
   revokedReasons: { expired: string; reused: string };
+  /** This attempt's count on the IP, sent ahead of the decision. */
+  attempt: CountingStatement;
 }
 
 /** The session as the decision left it, with its user, for the tokens signed from it. */
@@ -58,9 +65,13 @@ export interface RefreshedSession {
 
 export type RefreshDecision =
   | { verdict: RefreshVerdict.ROTATED | RefreshVerdict.GRACE; session: RefreshedSession }
+  | { verdict: RefreshVerdict.THROTTLED; count: Count }
   | { verdict: RefreshVerdict.ENDED | RefreshVerdict.EXPIRED | RefreshVerdict.RETIRED | RefreshVerdict.REUSED };
 
 interface RefreshParams extends EventRowParams {
+  ipKey: string;
+  ipLimit: number;
+  now: number;
   sessionId: string;
   userId: string;
   jti: string;
@@ -77,6 +88,9 @@ interface RefreshParams extends EventRowParams {
 
 interface RefreshRow {
   verdict: RefreshVerdict;
+  /** THROTTLED: the IP's counter as this statement read it. */
+  ip_points: number | null;
+  ip_expire: string | null;
   id: string | null;
   refresh_jti: string | null;
   expires_at: Date | null;
@@ -93,13 +107,16 @@ interface RefreshRow {
   created_at: Date | null;
 }
 
-// `locked` waits for a concurrent refresh of the same session to commit and then reads the row
-// it left (READ COMMITTED re-reads a row it had to wait for), so the second of two sees the first's
+// `over_limit` reads the IP's counter as the count sent just before left it, committed. `locked`
+// waits for a concurrent refresh of the same session to commit and then reads the row it left
+// (READ COMMITTED re-reads a row it had to wait for), so the second of two sees the first's
 // rotation. The updates find that same row. pg_notify runs only because the final select reads it.
-const REFRESH = namedSql<RefreshParams>(`with locked as (
+const REFRESH = namedSql<RefreshParams>(`with over_limit as (
+    ${overLimitSql(':ipKey', ':ipLimit', ':now')}
+  ), locked as (
     select id, user_id, refresh_jti, previous_refresh_jti, rotated_at, last_used_at, expires_at, revoked_at,
       transport, aal, amr, generation
-    from sessions where id = :sessionId
+    from sessions where id = :sessionId and not exists (select from over_limit)
     for update
   ), owner as (
     select id, username, email, email_verified_at is not null as email_verified,
@@ -107,6 +124,7 @@ const REFRESH = namedSql<RefreshParams>(`with locked as (
     from users where id = :userId and exists (select 1 from locked)
   ), decision as (
     select case
+      when exists (select from over_limit) then 'THROTTLED'
       when locked.id is null or locked.user_id <> :userId or locked.revoked_at is not null or owner.id is null then 'ENDED'
       when locked.expires_at <= :at or locked.last_used_at <= :idleBefore::timestamptz then 'EXPIRED'
       when not owner.is_active then 'ENDED'
@@ -130,20 +148,28 @@ const REFRESH = namedSql<RefreshParams>(`with locked as (
   ), announced as (
     ${announceSessionsSql('(select id from rotated where :announceRotation::boolean union all select id from ended) as changed')}
   )
-  select decision.verdict, locked.id, coalesce(rotated.refresh_jti, locked.refresh_jti) as refresh_jti,
+  select decision.verdict, over_limit.points as ip_points, over_limit.expire as ip_expire, locked.id, coalesce(rotated.refresh_jti, locked.refresh_jti) as refresh_jti,
     locked.expires_at, locked.transport, locked.aal, locked.amr, locked.generation,
     owner.id as user_id, owner.username, owner.email, owner.email_verified, owner.two_factor_enabled, owner.roles,
     owner.created_at, (select count(*) from announced) as announced
-  from decision left join locked on true left join owner on true left join rotated on true`);
+  from decision left join over_limit on true left join locked on true left join owner on true
+    left join rotated on true`);
 
 export class RefreshStatement {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly onCountFailed: (error: unknown) => void,
+  ) {}
 
   async decide(request: RefreshRequest): Promise<RefreshDecision> {
-    const { rows } = await this.pool.query<RefreshRow>({
+    const { counter, now, statement } = request.attempt;
+    const [counted, decided] = await pipelined<CountRow, RefreshRow>(this.pool, statement, {
       name: 'refresh',
       text: REFRESH.text,
       values: REFRESH.values({
+        ipKey: counter.key,
+        ipLimit: counter.limit,
+        now,
         sessionId: request.sessionId,
         userId: request.userId,
         jti: request.jti,
@@ -164,7 +190,16 @@ export class RefreshStatement {
         eventAt: request.at,
       }),
     });
-    const row = rows[0];
+    if (decided.status === 'rejected') throw decided.reason;
+    // The decision committed whatever it wrote, and the answer must carry it: an attempt that
+    // failed to count is then only uncounted (the decision read the count so far).
+    if (counted.status === 'rejected') this.onCountFailed(counted.reason);
+    const row = decided.value.rows[0];
+    if (row.verdict === RefreshVerdict.THROTTLED) {
+      // Decided only when over_limit found the counter.
+      const count = toCount({ points: row.ip_points as number, expire: row.ip_expire as string });
+      return { verdict: row.verdict, count };
+    }
     const recorded =
       row.verdict === RefreshVerdict.ROTATED
         ? AuthEventKind.REFRESH

@@ -81,6 +81,7 @@ export function createAuthServices(
     config.mfa.challengeTtlSeconds,
   );
   const passwords = new PasswordHasher(config.argon2, options.observer);
+  const logger = options.logger ?? createLogger(config);
   const statementPool = createStatementPool(databaseUrl, config.databaseStatementPoolSize, REQUEST_STATEMENT_WAIT_MS);
   const deferredStatementPool = createStatementPool(
     databaseUrl,
@@ -95,7 +96,9 @@ export function createAuthServices(
     config.jwt,
     config.sessions,
     throttle,
-    new RefreshStatement(statementPool),
+    new RefreshStatement(statementPool, (error) =>
+      logger.error({ err: error }, 'counting a refresh attempt failed; its decision stands'),
+    ),
     options.observer,
   );
   const oneTimeTokens = new OneTimeTokens();
@@ -103,7 +106,6 @@ export function createAuthServices(
   const loginStatements = new LoginStatements(statementPool);
   const viewerPassword = new ViewerPasswordCheck(passwords, throttle, loginStatements);
   const flows = config.accountFlows;
-  const logger = options.logger ?? createLogger(config);
   const registration = new RegistrationService(passwords, throttle, outbox, flows);
   const mfa = config.mfa;
   const secretBox = new SecretBox(mfa.encryptionKey, mfa.previousEncryptionKeys);

@@ -21,7 +21,7 @@ import { type Invalidation, withInvalidations } from './invalidation.js';
 import type { PrincipalService } from './principal.js';
 import type { RequestMeta, ViewerRef } from './request-meta.js';
 import { type RefreshStatement, RefreshVerdict } from './refresh-statement.js';
-import { type Throttle, ThrottledAction } from './throttle.js';
+import { overLimit, type Throttle, ThrottledAction } from './throttle.js';
 import { checkTokenSource, FROM_BODY_OR_HEADER, newCsrfValue, type TokenSource } from './token-transport.js';
 import type { DeviceClaims, TokenService } from './tokens.js';
 import { type AuthLevel, type AuthMethod, nowSeconds, PASSWORD_ONLY } from './tokens.js';
@@ -191,28 +191,31 @@ export class SessionService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair. The attempt is counted against the IP first; then
-   * one statement (refresh-statement.ts) decides under the session's row lock, so concurrent
-   * refreshes of one session queue up: the first rotates, the rest see its result. A token presented from the wrong
-   * place, or from the cookie without its CSRF value, rotates nothing.
+   * Exchanges a refresh token for a new pair. The attempt is counted against the IP in the same
+   * round trip as one statement (refresh-statement.ts) that decides under the session's row lock,
+   * so concurrent refreshes of one session queue up: the first rotates, the rest see its result.
+   * A refresh past the IP's budget, a token that does not verify, or one presented from the wrong
+   * place or from the cookie without its CSRF value, is counted and rotates nothing.
    */
   async refresh(
     refreshToken: string,
     meta: RequestMeta,
     source: TokenSource = FROM_BODY_OR_HEADER,
   ): Promise<IssuedTokens> {
-    await this.throttle.consumeIp(ThrottledAction.REFRESH, meta.ip);
     let claims;
     try {
       claims = this.tokens.verifyRefreshToken(refreshToken);
+      checkTokenSource(claims.csrf, source, 'refresh');
     } catch (error) {
+      // Counted all the same; past the budget, the budget's answer comes first.
+      await this.throttle.consumeIp(ThrottledAction.REFRESH, meta.ip);
       // A refresh token's expiry is its session's end (or earlier): say so.
       if (error instanceof AuthError && error.reason === AuthFailure.TOKEN_EXPIRED) throw sessionExpired();
       throw error;
     }
-    checkTokenSource(claims.csrf, source, 'refresh');
     const at = new Date();
     const idle = this.settings.inactivityTimeoutSeconds;
+    const attempt = this.throttle.ipAttempt(ThrottledAction.REFRESH, meta.ip);
     const decision = await this.refreshStatement.decide({
       sessionId: claims.sid,
       userId: claims.sub,
@@ -223,7 +226,9 @@ export class SessionService {
       idleBefore: idle > 0 ? new Date(at.getTime() - idle * 1000) : null,
       graceSince: new Date(at.getTime() - this.jwt.refreshReuseIntervalSeconds * 1000),
       revokedReasons: { expired: RevocationReason.INACTIVE, reused: RevocationReason.REFRESH_TOKEN_REUSED },
+      attempt,
     });
+    if (decision.verdict === RefreshVerdict.THROTTLED) throw overLimit(decision.count, attempt.now);
     // Committed: the rotation or revocation (if any) stands whatever the caller gets.
     this.principals.invalidateSession(claims.sid);
     switch (decision.verdict) {

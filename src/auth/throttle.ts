@@ -33,6 +33,17 @@ export interface Counter {
   limit: number;
 }
 
+/**
+ * One attempt's count as a statement for its caller to send, ahead of a statement of its own that
+ * reads the counter and refuses past the limit (overLimitSql), in the same round trip.
+ */
+export interface CountingStatement {
+  counter: Counter;
+  /** Epoch milliseconds: the instant the window is judged at. */
+  now: number;
+  statement: pg.QueryConfig;
+}
+
 /** Prepended to the account key (a user id, or `unknown:` and the name tried). */
 export const ACCOUNT_COUNTER_PREFIX = 'account-failures:';
 
@@ -91,6 +102,13 @@ export class Throttle {
     judgeIp(counter, await this.count(counter, now), now);
   }
 
+  /** The statement that counts one attempt from `ip`, for a caller to send with its own. */
+  ipAttempt(action: ThrottledAction, ip: string | null): CountingStatement {
+    const counter = this.ipCounter(action, ip);
+    const now = Date.now();
+    return { counter, now, statement: countStatement(counter, now) };
+  }
+
   /**
    * Counts an attempt on the account before its password is checked (a success clears the count
    * again), so that guesses sent all at once cannot each pass a read-only check before any of
@@ -115,7 +133,7 @@ export class Throttle {
       });
       throw new ThrottledError(this.settings.accountLockSeconds);
     }
-    throw new ThrottledError(secondsUntil(count.expire, now));
+    throw overLimit(count, now);
   }
 
   /**
@@ -147,7 +165,7 @@ export class Throttle {
     };
     const now = Date.now();
     const count = await this.count(counter, now);
-    if (count.points > counter.limit) throw new ThrottledError(secondsUntil(count.expire, now));
+    if (count.points > counter.limit) throw overLimit(count, now);
   }
 
   /** After a successful password check: the account's count starts over. */
@@ -174,18 +192,27 @@ export class Throttle {
   }
 
   private async count(counter: Counter, now: number): Promise<Count> {
-    const { rows } = await this.pool.query<CountRow>({
-      name: 'throttle-count',
-      text: COUNT_ONE.text,
-      values: COUNT_ONE.values({ now, key: counter.key, windowEnd: now + counter.windowMs }),
-    });
+    const { rows } = await this.pool.query<CountRow>(countStatement(counter, now));
     return toCount(rows[0]);
   }
 }
 
+function countStatement(counter: Counter, now: number): pg.QueryConfig {
+  return {
+    name: 'throttle-count',
+    text: COUNT_ONE.text,
+    values: COUNT_ONE.values({ now, key: counter.key, windowEnd: now + counter.windowMs }),
+  };
+}
+
 /** Throws ThrottledError when `count` is past the IP's budget. */
 export function judgeIp(counter: Counter, count: Count, now: number): void {
-  if (count.points > counter.limit) throw new ThrottledError(secondsUntil(count.expire, now));
+  if (count.points > counter.limit) throw overLimit(count, now);
+}
+
+/** The refusal of an attempt on a counter past its limit. */
+export function overLimit(count: Count, now: number): ThrottledError {
+  return new ThrottledError(secondsUntil(count.expire, now));
 }
 
 /**

@@ -194,6 +194,70 @@ describe('behind a trusted proxy', () => {
   });
 });
 
+describe('a refresh past its budget', () => {
+  const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }';
+  let app: TestServer;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    // No reuse interval: a token rotated away would end its session when presented again.
+    app = await startTestServer({
+      RATE_LIMIT_IP_REFRESHES: '2',
+      TRUST_PROXY: 'loopback',
+      JWT_REFRESH_REUSE_INTERVAL: '0',
+    });
+    pool = new pg.Pool({ connectionString: app.database.url, max: 1 });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await app.stop();
+  });
+
+  const refreshFrom = (ip: string, token: string) =>
+    app.client.request(REFRESH, { t: token }, { headers: { 'x-forwarded-for': ip } });
+  const sessionRow = async (userId: string) =>
+    (
+      await pool.query<{ refresh_jti: string; revoked_at: Date | null; refreshes: number }>(
+        `select refresh_jti, revoked_at, (select count(*)::int from auth_events where user_id = $1 and type = 'REFRESH') as refreshes
+         from sessions where user_id = $1`,
+        [userId],
+      )
+    ).rows;
+
+  test('is refused with its retry time, and rotates and records nothing: its token still works from elsewhere', async () => {
+    const user = await app.client.signup('refresh-budget');
+    let token = user.refreshToken;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const rotated = await refreshFrom('203.0.113.20', token);
+      expect(rotated.errors).toBeUndefined();
+      token = rotated.data.refresh.refreshToken;
+    }
+    const before = await sessionRow(user.user.id);
+    expect(before).toEqual([{ refresh_jti: expect.any(String), revoked_at: null, refreshes: 2 }]);
+
+    const limited = onlyError(await refreshFrom('203.0.113.20', token));
+    expect(limited.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    expect(limited.extensions?.retryAfter as number).toBeGreaterThanOrEqual(1);
+    expect(limited.extensions?.retryAfter as number).toBeLessThanOrEqual(60);
+    expect(await sessionRow(user.user.id)).toEqual(before);
+
+    const elsewhere = await refreshFrom('203.0.113.21', token);
+    expect(elsewhere.errors).toBeUndefined();
+    expect(await sessionRow(user.user.id)).toEqual([
+      { refresh_jti: expect.not.stringContaining(before[0].refresh_jti), revoked_at: null, refreshes: 3 },
+    ]);
+  });
+
+  test('a token that does not verify is counted all the same', async () => {
+    const user = await app.client.signup('refresh-garbage');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(onlyError(await refreshFrom('203.0.113.30', 'not.a.token')).extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect(onlyError(await refreshFrom('203.0.113.30', user.refreshToken)).extensions?.code).toBe('RATE_LIMITED');
+    expect(onlyError(await refreshFrom('203.0.113.30', 'not.a.token')).extensions?.code).toBe('RATE_LIMITED');
+    expect((await refreshFrom('203.0.113.31', user.refreshToken)).errors).toBeUndefined();
+  });
+});
+
 describe('the counting statements', () => {
   let app: TestServer;
   let pool: pg.Pool;

@@ -44,10 +44,11 @@ export function countOneSql(key: string, windowEnd: string): string {
 
 /**
  * `points, expire` of the counter whose key is in the placeholder `key` while its window, open at
- * `now`, holds more attempts than the placeholder `limit`: no row when the attempt is allowed.
+ * `now` (or never ending), holds more attempts than the placeholder `limit`: no row when allowed.
  */
 export function overLimitSql(key: string, limit: string, now: string): string {
-  return `select points, expire from ${COUNTER_TABLE} where key = ${key} and expire > ${now} and points > ${limit}`;
+  return `select points, expire from ${COUNTER_TABLE}
+    where key = ${key} and (expire is null or expire > ${now}) and points > ${limit}`;
 }
 
 /** Deletes the counter whose key is in the placeholder `key`: its next attempt opens a new window. */

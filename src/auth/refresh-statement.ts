@@ -107,7 +107,9 @@ interface RefreshRow {
   created_at: Date | null;
 }
 
-// `over_limit` reads the IP's counter as the count sent just before left it, committed. `locked`
+// `over_limit` reads the IP's counter as committed when it runs: this attempt's count and any
+// counted since, so concurrent attempts from one IP are refused at the limit or a few before it,
+// and at a window's end an attempt may pass into the next window, once. `locked`
 // waits for a concurrent refresh of the same session to commit and then reads the row it left
 // (READ COMMITTED re-reads a row it had to wait for), so the second of two sees the first's
 // rotation. The updates find that same row. pg_notify runs only because the final select reads it.

@@ -1,6 +1,6 @@
 // Two statements in one round trip on a statement pool's connection: each its own transaction,
 // the second run once the first has committed.
-import type pg from 'pg';
+import pg from 'pg';
 import { pipelined } from '../../src/db/pipelined.js';
 import { createStatementPool } from '../../src/db/statement-pool.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.js';
@@ -19,6 +19,7 @@ afterAll(async () => {
 });
 beforeEach(() => pool.query('truncate probe'));
 
+const backendPid = async () => (await pool.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
 const probe = async () => (await pool.query<{ n: number }>('select n from probe order by n')).rows.map((row) => row.n);
 
 test('the second statement reads what the first committed', async () => {
@@ -31,7 +32,8 @@ test('the second statement reads what the first committed', async () => {
   expect(counted).toMatchObject({ status: 'fulfilled', value: { rows: [{ count: 1 }] } });
 });
 
-test('each is its own transaction: either failing leaves the other committed', async () => {
+test('each is its own transaction: either failing leaves the other committed, on a new connection', async () => {
+  const pid = await backendPid();
   const [failed, after] = await pipelined(
     pool,
     { text: 'insert into probe values (1 / 0)' },
@@ -39,6 +41,9 @@ test('each is its own transaction: either failing leaves the other committed', a
   );
   expect(failed).toMatchObject({ status: 'rejected', reason: { code: '22012' } });
   expect(after.status).toBe('fulfilled');
+  // The pool's one connection was closed after the failure: the next statement opens another.
+  const replaced = await backendPid();
+  expect(replaced).not.toBe(pid);
 
   const [before, duplicate] = await pipelined(
     pool,
@@ -47,8 +52,46 @@ test('each is its own transaction: either failing leaves the other committed', a
   );
   expect(before.status).toBe('fulfilled');
   expect(duplicate).toMatchObject({ status: 'rejected', reason: { code: '23505' } });
-  // The pool's one connection was replaced after each failure, and serves on.
+  expect(await backendPid()).not.toBe(replaced);
   expect(await probe()).toEqual([2, 3]);
+});
+
+test('both statements leave in one write', async () => {
+  // The pool's one idle client is the one pipelined() takes next: count its socket's writes.
+  const client = await pool.connect();
+  const stream = client.connection.stream as unknown as { _write: unknown; _writev: unknown };
+  const writes: string[] = [];
+  for (const method of ['_write', '_writev'] as const) {
+    const original = stream[method] as (...args: unknown[]) => unknown;
+    stream[method] = function (this: unknown, ...args: unknown[]) {
+      writes.push(method);
+      return original.apply(this, args);
+    };
+  }
+  client.release();
+  const [inserted, counted] = await pipelined<never, { count: number }>(
+    pool,
+    { text: 'insert into probe values (7)' },
+    { text: 'select count(*)::int as count from probe' },
+  );
+  expect([inserted.status, counted.status]).toEqual(['fulfilled', 'fulfilled']);
+  expect(writes).toHaveLength(1);
+});
+
+test('a connection lost in the middle rejects both statements, and the pool serves on', async () => {
+  const pid = await backendPid();
+  const admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  try {
+    const pair = pipelined(pool, { text: 'select pg_sleep(5)' }, { text: 'select 1' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await admin.query('select pg_terminate_backend($1)', [pid]);
+    const [slept, after] = await pair;
+    expect([slept.status, after.status]).toEqual(['rejected', 'rejected']);
+  } finally {
+    await admin.end();
+  }
+  expect(await probe()).toEqual([]);
 });
 
 test('named statements are prepared once and run again on the same connection', async () => {

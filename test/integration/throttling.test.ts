@@ -247,6 +247,21 @@ describe('a refresh past its budget', () => {
     ]);
   });
 
+  test("judges the counter's window as the count does: one that never ends refuses, one that ended starts over", async () => {
+    const user = await app.client.signup('refresh-windows');
+    const setCounter = (ip: string, points: number, expire: number | null) =>
+      pool.query('insert into rate_limits (key, points, expire) values ($1, $2, $3)', [
+        `ip-refresh:${ip}`,
+        points,
+        expire,
+      ]);
+    await setCounter('203.0.113.40', 50, null);
+    expect(onlyError(await refreshFrom('203.0.113.40', user.refreshToken)).extensions?.code).toBe('RATE_LIMITED');
+    await setCounter('203.0.113.41', 50, Date.now() - 1000);
+    expect((await refreshFrom('203.0.113.41', user.refreshToken)).errors).toBeUndefined();
+    expect((await sessionRow(user.user.id))[0].refreshes).toBe(1);
+  });
+
   test('a token that does not verify is counted all the same', async () => {
     const user = await app.client.signup('refresh-garbage');
     for (let attempt = 0; attempt < 2; attempt++) {

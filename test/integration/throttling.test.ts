@@ -4,6 +4,7 @@ import pg from 'pg';
 import { LoginStatements } from '../../src/auth/login-statements.js';
 import { queueResetLink } from '../../src/auth/reset-link-statement.js';
 import { Throttle, ThrottledAction } from '../../src/auth/throttle.js';
+import { captureLog, type CapturedLog } from '../helpers/captured-log.js';
 import { onlyError } from '../helpers/graphql-client.js';
 import { CHANGE_PASSWORD, PASSWORD, REAUTHENTICATE } from '../helpers/session-helpers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -270,6 +271,60 @@ describe('a refresh past its budget', () => {
     expect(onlyError(await refreshFrom('203.0.113.30', user.refreshToken)).extensions?.code).toBe('RATE_LIMITED');
     expect(onlyError(await refreshFrom('203.0.113.30', 'not.a.token')).extensions?.code).toBe('RATE_LIMITED');
     expect((await refreshFrom('203.0.113.31', user.refreshToken)).errors).toBeUndefined();
+  });
+});
+
+describe('a refresh whose count fails', () => {
+  const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }';
+  const FAILING_IP = '203.0.113.50';
+  let app: TestServer;
+  let pool: pg.Pool;
+  let log: CapturedLog;
+  beforeAll(async () => {
+    log = captureLog('error');
+    app = await startTestServer({ TRUST_PROXY: 'loopback' }, undefined, { logger: log.logger });
+    pool = new pg.Pool({ connectionString: app.database.url, max: 1 });
+    // A real failure of the count alone: PostgreSQL refuses to write this IP's counter, while the
+    // refresh's statement (which only reads it) runs as ever.
+    await pool.query(`
+      create function refuse_counter() returns trigger language plpgsql as $$
+      begin raise exception 'counter refused for the test'; end $$;
+      create trigger refuse_counter before insert or update on rate_limits for each row
+        when (new.key = 'ip-refresh:${FAILING_IP}') execute function refuse_counter()`);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await app.stop();
+  });
+
+  const refreshFrom = (ip: string, token: string) =>
+    app.client.request(REFRESH, { t: token }, { headers: { 'x-forwarded-for': ip } });
+
+  test('answers the rotation it committed, logs the failure without the token, and serves on', async () => {
+    const user = await app.client.signup('refresh-count-fails');
+    const rotated = await refreshFrom(FAILING_IP, user.refreshToken);
+    expect(rotated.errors).toBeUndefined();
+    const next = rotated.data.refresh.refreshToken as string;
+    expect(next).not.toBe(user.refreshToken);
+
+    const { rows } = await pool.query<{ refreshes: number; counters: number }>(
+      `select (select count(*)::int from auth_events where user_id = $1 and type = 'REFRESH') as refreshes,
+        (select count(*)::int from rate_limits where key = $2) as counters`,
+      [user.user.id, `ip-refresh:${FAILING_IP}`],
+    );
+    expect(rows).toEqual([{ refreshes: 1, counters: 0 }]);
+    const failures = log.entries.filter(
+      (entry) => entry.msg === 'counting a refresh attempt failed; its decision stands',
+    );
+    expect(failures).toHaveLength(1);
+    expect(JSON.stringify(failures[0])).toContain('counter refused for the test');
+    expect(log.text()).not.toContain(user.refreshToken);
+    expect(log.text()).not.toContain(next);
+
+    // The token the answer carried is the session's current one: it rotates again, from here too.
+    const again = await refreshFrom(FAILING_IP, next);
+    expect(again.errors).toBeUndefined();
+    expect((await refreshFrom('203.0.113.51', again.data.refresh.refreshToken as string)).errors).toBeUndefined();
   });
 });
 

@@ -64,6 +64,7 @@ function serverEnv(options: ServerOptions): NodeJS.ProcessEnv {
     'NODE_OPTIONS',
     'GRAPHQL_FAST_PATHS',
     'METRICS_PORT',
+    'DATABASE_STATEMENT_POOL_SIZE',
   ])
     if (process.env[name]) env[name] = process.env[name];
   return env;

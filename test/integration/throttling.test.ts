@@ -195,8 +195,12 @@ describe('behind a trusted proxy', () => {
   });
 });
 
+const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }';
+/** A refresh as if from `ip` (the test servers below trust the loopback proxy). */
+const refreshVia = (app: TestServer, ip: string, token: string) =>
+  app.client.request(REFRESH, { t: token }, { headers: { 'x-forwarded-for': ip } });
+
 describe('a refresh past its budget', () => {
-  const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }';
   let app: TestServer;
   let pool: pg.Pool;
   beforeAll(async () => {
@@ -213,8 +217,7 @@ describe('a refresh past its budget', () => {
     await app.stop();
   });
 
-  const refreshFrom = (ip: string, token: string) =>
-    app.client.request(REFRESH, { t: token }, { headers: { 'x-forwarded-for': ip } });
+  const refreshFrom = (ip: string, token: string) => refreshVia(app, ip, token);
   const sessionRow = async (userId: string) =>
     (
       await pool.query<{ refresh_jti: string; revoked_at: Date | null; refreshes: number }>(
@@ -275,7 +278,6 @@ describe('a refresh past its budget', () => {
 });
 
 describe('a refresh whose count fails', () => {
-  const REFRESH = 'mutation R($t: String) { refresh(refreshToken: $t) { refreshToken } }';
   const FAILING_IP = '203.0.113.50';
   let app: TestServer;
   let pool: pg.Pool;
@@ -297,8 +299,7 @@ describe('a refresh whose count fails', () => {
     await app.stop();
   });
 
-  const refreshFrom = (ip: string, token: string) =>
-    app.client.request(REFRESH, { t: token }, { headers: { 'x-forwarded-for': ip } });
+  const refreshFrom = (ip: string, token: string) => refreshVia(app, ip, token);
 
   test('answers the rotation it committed, logs the failure without the token, and serves on', async () => {
     const user = await app.client.signup('refresh-count-fails');
